@@ -1,0 +1,236 @@
+// The `mnemo` command line. Each command is a small function over the store
+// and the engine; errors that users can fix are printed without a stack.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runPipeline, RunFailedError } from '../dag/executor.ts';
+import { consoleReporter, formatSeconds } from '../dag/progress.ts';
+import { loadSpecFile, SpecError, parseSpec } from '../dag/spec.ts';
+import { CatalogBusyError } from '../datasets/catalog.ts';
+import { ReadOnlySqlError, readOnlyQuery } from '../datasets/read-only-sql.ts';
+import { RunLockedError } from '../datasets/run-lock.ts';
+import { Store } from '../datasets/store.ts';
+import { quoteString } from '../datasets/schema.ts';
+import { NODE_TYPES } from '../nodes/index.ts';
+import { formatTable, toCsv, toJson } from './format.ts';
+import { initialSpec } from './init.ts';
+import { demoPhotosFolder } from './demo.ts';
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: ParseArgsConfig['options'];
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+const common = {
+  config: { type: 'string', short: 'c', default: 'mnemo.yaml' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function storeFor(values: Record<string, unknown>): Store {
+  if (typeof values.data === 'string') return new Store(values.data);
+  const config = String(values.config ?? 'mnemo.yaml');
+  if (existsSync(config)) return new Store(loadSpecFile(config, NODE_TYPES).dataDir);
+  return new Store('./mnemo-data');
+}
+
+const commands: Record<string, Command> = {
+  init: {
+    summary: 'write a commented mnemo.yaml for a photo folder with the default pipeline',
+    usage: 'mnemo init [FOLDER] [--config mnemo.yaml] [--data ./mnemo-data] [--force]',
+    options: { ...common, force: { type: 'boolean' } },
+    async run(values, [folder = '.']) {
+      const config = resolve(String(values.config));
+      if (existsSync(config) && !values.force) throw new UsageError(`${config} already exists (use --force to overwrite)`);
+      const source = resolve(folder);
+      if (!existsSync(source)) throw new UsageError(`folder not found: ${source}`);
+      mkdirSync(dirname(config), { recursive: true });
+      writeFileSync(config, initialSpec(source, typeof values.data === 'string' ? values.data : './mnemo-data'));
+      out(`wrote ${config} for ${source}\nnext: mnemo run${values.config !== 'mnemo.yaml' ? ` --config ${values.config}` : ''}`);
+      return 0;
+    },
+  },
+  run: {
+    summary: 'validate the pipeline and run it (reusing every node whose inputs did not change)',
+    usage: 'mnemo run [--config FILE] [--set node.param=value ...] [--only NODE | --from NODE] [--resume]',
+    options: { ...common, set: { type: 'string', multiple: true }, only: { type: 'string' }, from: { type: 'string' }, resume: { type: 'boolean' } },
+    async run(values) {
+      const spec = loadSpecFile(String(values.config), NODE_TYPES, { overrides: (values.set as string[] | undefined) ?? [] });
+      const store = new Store(typeof values.data === 'string' ? values.data : spec.dataDir);
+      return runAndReport(spec, store, values);
+    },
+  },
+  runs: {
+    summary: 'list the runs',
+    usage: 'mnemo runs [--config FILE | --data DIR] [--json]',
+    options: { ...common, json: { type: 'boolean' } },
+    async run(values) {
+      const store = storeFor(values);
+      const rows = await store.read((catalog) =>
+        catalog.rows(`SELECT r.run_id, r.status, strftime(r.started_at, '%Y-%m-%d %H:%M:%S') AS started,
+            round(epoch(r.finished_at - r.started_at), 1) AS seconds,
+            count(n.node) FILTER (WHERE n.status = 'done') AS computed, count(n.node) FILTER (WHERE n.status = 'reused') AS reused,
+            (SELECT count(*) FROM errors e WHERE e.run_id = r.run_id) AS errors, r.message
+          FROM runs r LEFT JOIN run_nodes n USING (run_id) GROUP BY ALL ORDER BY r.run_id`),
+      );
+      out(values.json ? toJson(rows) : formatTable(['run_id', 'status', 'started', 'seconds', 'computed', 'reused', 'errors', 'message'], rows));
+      return 0;
+    },
+  },
+  show: {
+    summary: 'one run: its nodes, status, reuse, timings, row counts and errors',
+    usage: 'mnemo show RUN [--config FILE | --data DIR] [--json]',
+    options: { ...common, json: { type: 'boolean' } },
+    async run(values, [runArg]) {
+      const store = storeFor(values);
+      const runId = await resolveRunId(store, runArg);
+      const { run, nodes, errors } = await store.read(async (catalog) => ({
+        run: (await catalog.rows('SELECT run_id, status, started_at, finished_at, message, config_path FROM runs WHERE run_id = $1', [runId]))[0],
+        nodes: await catalog.rows(`SELECT node, type, status, reused_from, round(duration_ms / 1000, 2) AS seconds, rows_written AS rows, error_count AS errors, metadata, message
+          FROM run_nodes WHERE run_id = $1 ORDER BY started_at, node`, [runId]),
+        errors: await catalog.rows('SELECT node, item, message FROM errors WHERE run_id = $1 ORDER BY node, item LIMIT 200', [runId]),
+      }));
+      if (!run) throw new UsageError(`no run ${runId}`);
+      if (values.json) {
+        out(toJson([{ ...run, nodes, errors }]));
+        return 0;
+      }
+      out(`run ${runId}: ${run.status}${run.message ? ` (${run.message})` : ''}\n`);
+      out(formatTable(['node', 'type', 'status', 'reused_from', 'seconds', 'rows', 'errors', 'metadata'], nodes));
+      if (errors.length) out(`\nerrors:\n${formatTable(['node', 'item', 'message'], errors)}`);
+      return 0;
+    },
+  },
+  sql: {
+    summary: 'read-only SQL over the catalog and every run (run21.files, latest.files, ...)',
+    usage: 'mnemo sql "QUERY" [--config FILE | --data DIR] [--json | --csv]',
+    options: { ...common, json: { type: 'boolean' }, csv: { type: 'boolean' } },
+    async run(values, [query]) {
+      if (!query) throw new UsageError('give a query, e.g. mnemo sql "SELECT count(*) FROM latest.files"');
+      const result = await readOnlyQuery(storeFor(values), query);
+      out(values.json ? toJson(result.rows) : values.csv ? toCsv(result.columns, result.rows) : formatTable(result.columns, result.rows));
+      return 0;
+    },
+  },
+  export: {
+    summary: 'copy one table of a run to a Parquet file',
+    usage: 'mnemo export RUN TABLE --out FILE.parquet [--config FILE | --data DIR]',
+    options: { ...common, out: { type: 'string', short: 'o' } },
+    async run(values, [runArg, table]) {
+      if (!runArg || !table || typeof values.out !== 'string') throw new UsageError('usage: mnemo export RUN TABLE --out FILE.parquet');
+      const store = storeFor(values);
+      const runId = await resolveRunId(store, runArg);
+      const outputs = await store.read((catalog) => catalog.rows<{ outputs: string }>('SELECT outputs FROM run_nodes WHERE run_id = $1', [runId]));
+      const path = outputs.map((row) => JSON.parse(row.outputs)[table] as string | undefined).find(Boolean);
+      if (!path) throw new UsageError(`run ${runId} has no table '${table}'`);
+      const target = resolve(values.out);
+      const { scratchConnection } = await import('../datasets/parquet.ts');
+      const connection = await scratchConnection();
+      await connection.run(`COPY (SELECT * FROM read_parquet(${quoteString(store.absolute(path))})) TO ${quoteString(`${target}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`);
+      (await import('node:fs')).renameSync(`${target}.tmp`, target);
+      out(`wrote ${target}`);
+      return 0;
+    },
+  },
+  demo: {
+    summary: 'run the default pipeline on the real photos that ship with the installed packages',
+    usage: 'mnemo demo [--dir ./mnemo-demo]',
+    options: { help: common.help, dir: { type: 'string', default: './mnemo-demo' } },
+    async run(values) {
+      const dir = resolve(String(values.dir));
+      const photos = demoPhotosFolder();
+      mkdirSync(dir, { recursive: true });
+      const config = join(dir, 'mnemo.yaml');
+      writeFileSync(config, initialSpec(photos, './mnemo-data'));
+      out(`demo: ${readdirSync(photos).length} files in ${photos}\ndemo: pipeline ${config}`);
+      const spec = parseSpec((await import('node:fs')).readFileSync(config, 'utf8'), config, NODE_TYPES);
+      const code = await runAndReport(spec, new Store(spec.dataDir), {});
+      if (code === 0) {
+        const store = new Store(spec.dataDir);
+        const result = await readOnlyQuery(store, 'SELECT f.path, f.size, h.sha256 FROM latest.files f JOIN latest.hashes h USING (file_id) ORDER BY f.path LIMIT 10');
+        out(`\n${formatTable(result.columns, result.rows)}\n\nexplore: npx mnemo sql --config ${config} "SELECT * FROM latest.files"`);
+      }
+      return code;
+    },
+  },
+};
+
+async function runAndReport(spec: Parameters<typeof runPipeline>[0], store: Store, values: Record<string, unknown>): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const summary = await runPipeline(spec, NODE_TYPES, store, {
+      only: values.only as string | undefined,
+      from: values.from as string | undefined,
+      resume: Boolean(values.resume),
+      reporter: consoleReporter(),
+      signal: controller.signal,
+      command: `mnemo ${process.argv.slice(2).join(' ')}`,
+    });
+    const total = summary.nodes.reduce((sum, node) => sum + node.durationMs, 0);
+    out(`run ${summary.runId} ${summary.status} (${summary.nodes.filter((n) => n.status === 'reused').length} reused, ${summary.nodes.filter((n) => n.status === 'done').length} computed, ${formatSeconds(total / 1000)} of node time)`);
+    if (summary.status === 'failed') {
+      process.stderr.write(`mnemo: ${summary.message}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function resolveRunId(store: Store, arg: string | undefined): Promise<number> {
+  if (arg && /^\d+$/.test(arg)) return Number(arg);
+  if (arg && arg !== 'latest') throw new UsageError(`RUN must be a run number or 'latest' (got '${arg}')`);
+  const [row] = await store.read((catalog) => catalog.rows<{ run_id: number }>('SELECT max(run_id) AS run_id FROM runs'));
+  if (!row?.run_id) throw new UsageError('no runs yet');
+  return row.run_id;
+}
+
+class UsageError extends Error {}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'mnemo: a workbench for a family photo archive',
+    '',
+    'usage: mnemo COMMAND [options]   (mnemo COMMAND --help for more)',
+    '',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(help());
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`mnemo: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    if (values.help) {
+      out(`${command.usage}\n\n${command.summary}`);
+      return 0;
+    }
+    return await command.run(values as Record<string, unknown>, positionals);
+  } catch (error) {
+    if (error instanceof SpecError || error instanceof UsageError || error instanceof RunLockedError || error instanceof CatalogBusyError || error instanceof ReadOnlySqlError || error instanceof RunFailedError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mnemo ${name}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`mnemo ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

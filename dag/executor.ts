@@ -1,0 +1,231 @@
+// Runs a validated pipeline: nodes start as soon as their upstreams are done
+// (independent nodes overlap), each either reused from an earlier run with the
+// same fingerprint or computed. A node's outputs are Parquet files renamed
+// into place, then recorded in one catalog transaction, so a run killed at any
+// point leaves the last good state and `--resume` finishes it.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { z } from 'zod';
+import { writeParquet } from '../datasets/parquet.ts';
+import { acquireRunLock, isAlive } from '../datasets/run-lock.ts';
+import type { ItemError, NodeOutcome, Store } from '../datasets/store.ts';
+import type { Row } from '../datasets/schema.ts';
+import type { NodeContext, NodeType } from './node-type.ts';
+import { downstreamOf, nodeFingerprint, topologicalOrder } from './planner.ts';
+import { silentReporter, formatSeconds, type Reporter } from './progress.ts';
+import type { NodeRegistry, NodeSpec, PipelineSpec } from './spec.ts';
+
+export interface RunOptions {
+  /** Run only this node; its upstreams must be reusable. */
+  only?: string;
+  /** Re-run this node and everything downstream of it, even if reusable. */
+  from?: string;
+  /** Finish the newest unfinished run instead of starting a new one. */
+  resume?: boolean;
+  tags?: Record<string, unknown>;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+  command?: string;
+}
+
+export interface NodeSummary {
+  node: string;
+  status: NodeOutcome['status'];
+  reusedFrom: number | null;
+  durationMs: number;
+  rowsWritten: number;
+  errors: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface RunSummary {
+  runId: number;
+  status: 'succeeded' | 'failed';
+  message: string | null;
+  nodes: NodeSummary[];
+}
+
+export class RunFailedError extends Error {
+  override name = 'RunFailedError';
+  constructor(readonly summary: RunSummary) {
+    super(summary.message ?? `run ${summary.runId} failed`);
+  }
+}
+
+export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, store: Store, options: RunOptions = {}): Promise<RunSummary> {
+  const reporter = options.reporter ?? silentReporter;
+  for (const name of [options.only, options.from]) {
+    if (name && !spec.nodes.some((node) => node.name === name)) throw new Error(`no node named '${name}' in this pipeline (nodes: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  }
+  const lock = acquireRunLock(store.dataDir, options.command ?? 'mnemo run');
+  try {
+    let runId: number;
+    let completed = new Map<string, { fingerprint: string; outputs: Record<string, string>; status: NodeOutcome['status']; reusedFrom: number | null; rows: number; metadata: Record<string, unknown> }>();
+    if (options.resume) {
+      const resumable = await findResumableRun(store);
+      runId = resumable.runId;
+      spec = resumable.spec;
+      completed = resumable.completed;
+      await store.reopenRun(runId);
+      reporter.log(`resuming run ${runId} (${completed.size} of ${spec.nodes.length} nodes already done)`);
+    } else {
+      runId = await store.startRun(spec, spec.file, options.tags ?? {});
+      reporter.log(`run ${runId} started`);
+    }
+
+    const order = topologicalOrder(spec.nodes);
+    const forced = options.from ? downstreamOf(spec.nodes, options.from) : new Set<string>();
+    const finished = new Map<string, Promise<{ fingerprint: string; outputs: Record<string, string> } | null>>();
+    const summaries: NodeSummary[] = [];
+    let failure: string | null = null;
+    const controller = new AbortController();
+    options.signal?.addEventListener('abort', () => controller.abort(options.signal?.reason), { once: true });
+
+    const execute = async (nodeSpec: NodeSpec): Promise<{ fingerprint: string; outputs: Record<string, string> } | null> => {
+      const upstream: Record<string, { fingerprint: string; outputs: Record<string, string> }> = {};
+      for (const name of nodeSpec.needs) {
+        const result = await finished.get(name);
+        if (!result) return null; // an upstream failed or was skipped
+        upstream[name] = result;
+      }
+      if (failure || controller.signal.aborted) return null;
+      const nodeType = registry.get(nodeSpec.type)!;
+      const startedAt = Date.now();
+      const inputs = resolveInputs(nodeType, upstream, store);
+      const base = {
+        runId,
+        node: nodeSpec.name,
+        params: nodeSpec.params as z.output<typeof nodeType.params>,
+        sources: spec.sources,
+        inputs,
+        cacheDir: store.cacheDir(nodeType.name),
+        readCatalog: <T>(work: Parameters<Store['read']>[0]) => store.read(work) as Promise<T>,
+        log: (message: string) => reporter.log(`${nodeSpec.name}: ${message}`),
+        signal: controller.signal,
+      };
+      const progress = reporter.progress(nodeSpec.name);
+      const errors: ItemError[] = [];
+      const outcome = (status: NodeOutcome['status'], fingerprint: string, extra: Partial<NodeOutcome> = {}): NodeOutcome => ({
+        node: nodeSpec.name, type: nodeType.name, version: nodeType.version, status, fingerprint, reusedFrom: null,
+        startedAt, finishedAt: Date.now(), rowsWritten: 0, outputs: {}, metadata: {}, message: null, ...extra,
+      });
+      let fingerprint = 'unknown';
+      try {
+        const input = nodeType.inputFingerprint ? await nodeType.inputFingerprint({ ...base, progress }) : null;
+        fingerprint = nodeFingerprint({
+          type: nodeType.name,
+          version: nodeType.version,
+          params: nodeSpec.params,
+          upstream: Object.fromEntries(Object.entries(upstream).map(([name, result]) => [name, result.fingerprint])),
+          input: input?.fingerprint ?? null,
+        });
+        const already = completed.get(nodeSpec.name);
+        if (already && already.fingerprint === fingerprint) {
+          summaries.push({ node: nodeSpec.name, status: already.status, reusedFrom: already.reusedFrom, durationMs: 0, rowsWritten: already.rows, errors: 0, metadata: already.metadata });
+          progress.finish(`${nodeSpec.name}: already done in run ${runId}`);
+          return { fingerprint, outputs: already.outputs };
+        }
+        const mustRun = forced.has(nodeSpec.name) || options.only === nodeSpec.name;
+        if (!mustRun) {
+          const reusable = await store.read((catalog) => store.findReusable(catalog, fingerprint)).catch(() => null);
+          if (reusable) {
+            const record = outcome('reused', fingerprint, { reusedFrom: reusable.runId, outputs: reusable.outputs, rowsWritten: reusable.rowsWritten, metadata: reusable.metadata });
+            await store.completeNode(runId, record, []);
+            summaries.push(summaryOf(record, 0));
+            progress.finish(`${nodeSpec.name}: reused from run ${reusable.runId}`);
+            return { fingerprint, outputs: reusable.outputs };
+          }
+          if (options.only) throw new Error(`--only ${options.only}: upstream '${nodeSpec.name}' has no completed output for the current inputs; run the whole pipeline first`);
+        }
+
+        const outputs: Record<string, string> = {};
+        const commits: ((connection: DuckDBConnection, outputs: Record<string, string>) => Promise<void>)[] = [];
+        let rowsWritten = 0;
+        const context: NodeContext<unknown, unknown> = {
+          ...base,
+          prepared: input?.prepared,
+          progress,
+          onCommit: (update) => commits.push(update),
+          itemError: (item, message) => errors.push({ item, message }),
+          writeTable: async (table: string, rows: Iterable<Row>) => {
+            const schema = nodeType.outputs[table];
+            if (!schema) throw new Error(`node type ${nodeType.name} does not declare an output table '${table}'`);
+            if (outputs[table]) throw new Error(`table '${table}' was written twice`);
+            const path = store.tablePath(runId, nodeSpec.name, table);
+            const count = await writeParquet(path, schema, rows);
+            outputs[table] = store.relative(path);
+            rowsWritten += count;
+            return count;
+          },
+        };
+        const metadata = ((await nodeType.run(context as never)) ?? {}) as Record<string, unknown>;
+        controller.signal.throwIfAborted();
+        const missing = Object.keys(nodeType.outputs).filter((table) => !outputs[table]);
+        if (missing.length) throw new Error(`finished without writing its table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+        const record = outcome('done', fingerprint, { outputs, rowsWritten, metadata });
+        await store.completeNode(runId, record, errors, async (connection) => {
+          const absolute = Object.fromEntries(Object.entries(outputs).map(([table, path]) => [table, store.absolute(path)]));
+          for (const commit of commits) await commit(connection, absolute);
+        });
+        summaries.push({ ...summaryOf(record, errors.length) });
+        progress.finish(`${nodeSpec.name}: done in ${formatSeconds((Date.now() - startedAt) / 1000)}, ${rowsWritten} rows${errors.length ? `, ${errors.length} item errors` : ''}`);
+        return { fingerprint, outputs };
+      } catch (error) {
+        const message = controller.signal.aborted ? 'interrupted' : error instanceof Error ? error.message : String(error);
+        failure ??= `node '${nodeSpec.name}' failed: ${message}`;
+        const record = outcome('failed', fingerprint, { message });
+        await store.failNode(runId, record, errors).catch(() => undefined);
+        summaries.push(summaryOf(record, errors.length));
+        progress.finish(`${nodeSpec.name}: FAILED: ${message}`);
+        controller.abort(new Error(failure));
+        return null;
+      }
+    };
+
+    const downstreamOfOnly = options.only ? downstreamOf(spec.nodes, options.only) : null;
+    for (const nodeSpec of order) {
+      if (downstreamOfOnly && nodeSpec.name !== options.only && downstreamOfOnly.has(nodeSpec.name)) {
+        finished.set(nodeSpec.name, Promise.resolve(null)); // --only: downstream is left alone
+        continue;
+      }
+      finished.set(nodeSpec.name, execute(nodeSpec));
+    }
+    await Promise.all(finished.values());
+    if (!failure && options.signal?.aborted) failure = 'interrupted';
+    const status = failure ? 'failed' : 'succeeded';
+    await store.finishRun(runId, status, failure);
+    const summary: RunSummary = { runId, status, message: failure, nodes: order.map((n) => summaries.find((s) => s.node === n.name)).filter((s): s is NodeSummary => Boolean(s)) };
+    reporter.log(`run ${runId} ${status}${failure ? `: ${failure}` : ''}`);
+    return summary;
+  } finally {
+    lock.release();
+  }
+}
+
+function summaryOf(outcome: NodeOutcome, errors: number): NodeSummary {
+  return { node: outcome.node, status: outcome.status, reusedFrom: outcome.reusedFrom, durationMs: outcome.finishedAt - outcome.startedAt, rowsWritten: outcome.rowsWritten, errors, metadata: outcome.metadata };
+}
+
+function resolveInputs(nodeType: NodeType, upstream: Record<string, { outputs: Record<string, string> }>, store: Store): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const table of nodeType.inputs) {
+    const provider = Object.values(upstream).find((result) => result.outputs[table]);
+    if (!provider) throw new Error(`no upstream wrote table '${table}'`);
+    inputs[table] = store.absolute(provider.outputs[table]!);
+  }
+  return inputs;
+}
+
+async function findResumableRun(store: Store) {
+  return store.read(async (catalog) => {
+    const [run] = await catalog.rows<{ run_id: number; status: string; spec: string; pid: number | null }>('SELECT run_id, status, spec, pid FROM runs ORDER BY run_id DESC LIMIT 1');
+    if (!run) throw new Error('nothing to resume: no run has started yet');
+    if (run.status === 'succeeded') throw new Error(`nothing to resume: the newest run (${run.run_id}) succeeded`);
+    if (run.status === 'running' && run.pid && run.pid !== process.pid && isAlive(run.pid)) throw new Error(`run ${run.run_id} is still running (PID ${run.pid})`);
+    const nodes = await catalog.rows<{ node: string; fingerprint: string; outputs: string; status: NodeOutcome['status']; reused_from: number | null; rows_written: number | bigint; metadata: string }>(
+      "SELECT node, fingerprint, outputs, status, reused_from, rows_written, metadata FROM run_nodes WHERE run_id = $1 AND status IN ('done', 'reused')",
+      [run.run_id],
+    );
+    const completed = new Map(nodes.map((node) => [node.node, { fingerprint: node.fingerprint, outputs: JSON.parse(node.outputs), status: node.status, reusedFrom: node.reused_from, rows: Number(node.rows_written ?? 0), metadata: JSON.parse(node.metadata ?? '{}') }]));
+    return { runId: run.run_id, spec: JSON.parse(run.spec) as PipelineSpec, completed };
+  });
+}

@@ -1,0 +1,75 @@
+// What a node type is: a declaration plus a pure-ish run function. The engine
+// (planner, executor) only sees this shape and knows nothing about photos.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { z } from 'zod';
+import type { Row, TableSchema } from '../datasets/schema.ts';
+import type { Catalog } from '../datasets/catalog.ts';
+
+export interface SourceSpec {
+  name: string;
+  /** Absolute folder path. */
+  path: string;
+  include: string[];
+  exclude: string[];
+  tags: string[];
+}
+
+export interface NodeContext<P = unknown, Prepared = unknown> {
+  runId: number;
+  node: string;
+  params: P;
+  sources: SourceSpec[];
+  /** Upstream tables by table name: absolute Parquet paths. */
+  inputs: Record<string, string>;
+  /** Per-node-type cache folder inside the data dir (survives runs). */
+  cacheDir: string;
+  /** What `inputFingerprint` prepared, if the node type has one. */
+  prepared: Prepared;
+  /** Reads the durable catalog (opened briefly, read-only). */
+  readCatalog<T>(work: (catalog: Catalog) => Promise<T>): Promise<T>;
+  /**
+   * Queues a durable update that lands in the same transaction that completes
+   * this node; it gets the absolute Parquet paths of the tables just written.
+   */
+  onCommit(update: (connection: DuckDBConnection, outputs: Record<string, string>) => Promise<void>): void;
+  /** Writes one of the node's declared output tables (once per table). */
+  writeTable(table: string, rows: Iterable<Row>): Promise<number>;
+  /** Records a failure on one item (one photo) and lets the node go on. */
+  itemError(item: string, message: string): void;
+  progress: ProgressHandle;
+  log(message: string): void;
+  signal: AbortSignal;
+}
+
+export interface ProgressHandle {
+  total(count: number): void;
+  advance(count?: number): void;
+}
+
+export interface InputFingerprint<Prepared> {
+  fingerprint: string;
+  prepared: Prepared;
+}
+
+export interface NodeType<Schema extends z.ZodType = z.ZodType, Prepared = unknown> {
+  name: string;
+  /** Bump only when the output for the same inputs changes. */
+  version: string;
+  description: string;
+  params: Schema;
+  /** Table names read from upstream nodes. */
+  inputs: string[];
+  outputs: Record<string, TableSchema>;
+  /**
+   * Fingerprint of data the node reads from outside the pipeline (the file
+   * system, the durable catalog). Root nodes need it for reuse to be correct.
+   */
+  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'writeTable' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
+  /** Does the work; returns metadata shown by `mnemo show` (counts, shares). */
+  run(ctx: NodeContext<z.output<Schema>, Prepared>): Promise<Record<string, unknown> | void>;
+}
+
+/** Identity helper that keeps the params type attached to the declaration. */
+export function defineNode<Schema extends z.ZodType, Prepared = undefined>(node: NodeType<Schema, Prepared>): NodeType<Schema, Prepared> {
+  return node;
+}

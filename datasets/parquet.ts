@@ -1,0 +1,82 @@
+// Writes per-run tables as Parquet through an in-memory DuckDB: rows go in
+// with an appender (bulk, typed), COPY writes a temporary file, and a rename
+// makes it visible, so a killed process never leaves a half-written table.
+import { DuckDBInstance, type DuckDBAppender, type DuckDBArrayType, type DuckDBConnection, type DuckDBListType, timestampValue } from '@duckdb/node-api';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { columnList, fixedArrayLength, quoteIdent, quoteString, type ColumnType, type Row, type TableSchema } from './schema.ts';
+
+let scratch: Promise<DuckDBConnection> | undefined;
+
+/** A process-wide in-memory DuckDB for staging rows and reading Parquet; never touches the catalog file. */
+export function scratchConnection(): Promise<DuckDBConnection> {
+  scratch ??= DuckDBInstance.create(':memory:').then((instance) => instance.connect());
+  return scratch;
+}
+
+let tableCounter = 0;
+
+/** Writes rows to `path` atomically (temporary name in the same folder, then rename). Returns the row count. */
+export async function writeParquet(path: string, schema: TableSchema, rows: Iterable<Row>): Promise<number> {
+  const connection = await scratchConnection();
+  const staging = `staging_${process.pid}_${++tableCounter}`;
+  await connection.run(`CREATE TABLE ${staging} (${columnList(schema)})`);
+  try {
+    const appender = await connection.createAppender(staging);
+    const columns = Object.entries(schema.columns);
+    let count = 0;
+    for (const row of rows) {
+      columns.forEach(([name, type], index) => appendValue(appender, index, type, row[name], name));
+      appender.endRow();
+      count++;
+    }
+    appender.closeSync();
+    mkdirSync(dirname(path), { recursive: true });
+    const temporary = `${path}.tmp-${process.pid}`;
+    await connection.run(`COPY ${staging} TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
+    renameSync(temporary, path);
+    return count;
+  } catch (error) {
+    rmSync(`${path}.tmp-${process.pid}`, { force: true });
+    throw error;
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${staging}`);
+  }
+}
+
+function appendValue(appender: DuckDBAppender, index: number, type: ColumnType, value: unknown, column: string): void {
+  if (value === null || value === undefined) return appender.appendNull();
+  switch (type) {
+    case 'VARCHAR': return appender.appendVarchar(String(value));
+    case 'BIGINT': return appender.appendBigInt(typeof value === 'bigint' ? value : BigInt(Math.trunc(Number(value))));
+    case 'INTEGER': return appender.appendInteger(Number(value));
+    case 'DOUBLE': return appender.appendDouble(Number(value));
+    case 'FLOAT': return appender.appendFloat(Number(value));
+    case 'BOOLEAN': return appender.appendBoolean(Boolean(value));
+    case 'TIMESTAMP': return appender.appendTimestamp(timestampValue(BigInt(Math.round(Number(value) * 1000))));
+    default: {
+      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) throw new TypeError(`column ${column}: expected a list for ${type}`);
+      const items = Array.from(value as ArrayLike<unknown>) as (string | number)[];
+      const length = fixedArrayLength(type);
+      if (length !== null) {
+        if (items.length !== length) throw new TypeError(`column ${column}: expected ${length} values, got ${items.length}`);
+        return appender.appendArray(items, appender.columnType(index) as DuckDBArrayType);
+      }
+      return appender.appendList(items, appender.columnType(index) as DuckDBListType);
+    }
+  }
+}
+
+export { quoteIdent };
+
+/** Runs a query on the scratch DuckDB (use read_parquet on input paths); small and medium results. */
+export async function queryRows<T = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<T[]> {
+  const connection = await scratchConnection();
+  const reader = await connection.runAndReadAll(sql, values as never);
+  return reader.getRowObjectsJS() as T[];
+}
+
+/** `read_parquet('<path>')` for SQL text. */
+export function parquetSource(path: string): string {
+  return `read_parquet(${quoteString(path)})`;
+}

@@ -1,0 +1,80 @@
+// One decode per photo: every pixel analysis (hashes, thumbnails, faces, pets)
+// works from the RgbImage this returns, so a photo is decoded once per run.
+import sharp from 'sharp';
+
+/** Tightly packed 8-bit RGB pixels, row-major, in the displayed (EXIF-rotated) orientation. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface DecodedPhoto extends RgbImage {
+  /** Displayed size of the original, after EXIF rotation (boxes are reported in these pixels). */
+  originalWidth: number;
+  originalHeight: number;
+  /** data is original scaled by this factor (1 when not downscaled). */
+  scale: number;
+  format: string;
+}
+
+export interface DecodeOptions {
+  /** Downscale so that the longer side is at most this (shrink-on-load makes big JPEGs cheap). */
+  maxSide?: number;
+  /** Refuse images with more pixels than this (decompression-bomb guard). Default 100 MP. */
+  maxPixels?: number;
+}
+
+/** A photo that cannot be analysed; the message says why in words a user understands. */
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** Decodes a photo: first frame only, EXIF orientation applied, alpha flattened onto white, 8-bit sRGB. */
+export async function decodePhoto(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedPhoto> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (error) {
+    throw new ImageDecodeError(`not a readable image: ${describeSharpError(error)}`);
+  }
+  if (!meta.width || !meta.height) throw new ImageDecodeError('image has no pixel size');
+  if (meta.width * meta.height > maxPixels) {
+    throw new ImageDecodeError(`image too large: ${meta.width}x${meta.height} exceeds the ${maxPixels / 1e6} MP limit`);
+  }
+  const rotated = (meta.orientation ?? 1) >= 5; // orientations 5-8 swap width and height
+  const originalWidth = rotated ? meta.height : meta.width;
+  const originalHeight = rotated ? meta.width : meta.height;
+  const longer = Math.max(originalWidth, originalHeight);
+  const maxSide = options.maxSide && longer > options.maxSide ? options.maxSide : undefined;
+  try {
+    let pipeline = sharp(input, { limitInputPixels: maxPixels, pages: 1, failOn: 'error' })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb');
+    if (maxSide) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside' });
+    const { data, info } = await pipeline.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new ImageDecodeError(`unexpected channel count ${info.channels}`);
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      originalWidth,
+      originalHeight,
+      scale: info.width / originalWidth,
+      format: meta.format ?? 'unknown',
+    };
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    throw new ImageDecodeError(`cannot decode ${meta.format ?? 'image'}: ${describeSharpError(error)}`);
+  }
+}
+
+function describeSharpError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // sharp prefixes libvips messages with the input description; keep the first line only.
+  return message.split('\n')[0]!.trim();
+}

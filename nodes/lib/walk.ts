@@ -1,0 +1,110 @@
+// Walks a source folder: stat only, never reads file contents. Follows
+// symbolic links to files and folders, but detects loops by (device, inode)
+// and reports broken links instead of failing.
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import type { SourceSpec } from '../../dag/node-type.ts';
+import { excludesFolder, matchesAny } from './glob.ts';
+
+export interface WalkedFile {
+  source: string;
+  /** Relative to the source root, '/'-separated, exactly as on disk. */
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface WalkProblem {
+  item: string;
+  message: string;
+}
+
+export interface WalkResult {
+  files: WalkedFile[];
+  problems: WalkProblem[];
+  /** Sources whose root could not be read: their files must not be taken as deleted. */
+  unavailableSources: string[];
+}
+
+export function walkSources(sources: readonly SourceSpec[], onFile?: () => void): WalkResult {
+  const result: WalkResult = { files: [], problems: [], unavailableSources: [] };
+  for (const source of sources) walkSource(source, result, onFile);
+  result.files.sort((a, b) => (a.source === b.source ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.source < b.source ? -1 : 1));
+  return result;
+}
+
+function walkSource(source: SourceSpec, result: WalkResult, onFile?: () => void): void {
+  let rootStats: Stats;
+  try {
+    rootStats = statSync(source.path);
+    if (!rootStats.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    readdirSync(source.path);
+  } catch (error) {
+    result.unavailableSources.push(source.name);
+    result.problems.push({ item: `${source.name}:`, message: `source '${source.name}' is not readable at ${source.path}: ${describe(error)}; its files are kept as they were` });
+    return;
+  }
+  const visited = new Set<string>([`${rootStats.dev}:${rootStats.ino}`]);
+  const pending: string[] = ['']; // folders relative to the root
+  while (pending.length > 0) {
+    const folder = pending.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(join(source.path, folder), { withFileTypes: true });
+    } catch (error) {
+      result.problems.push({ item: `${source.name}:${folder}`, message: `cannot read folder: ${describe(error)}` });
+      continue;
+    }
+    for (const entry of entries) {
+      const path = folder ? `${folder}/${entry.name}` : entry.name;
+      const absolute = join(source.path, path);
+      let stats: Stats;
+      try {
+        stats = statSync(absolute); // follows symbolic links
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const message = entry.isSymbolicLink()
+          ? code === 'ELOOP' ? 'symbolic link loop' : `broken symbolic link (${describe(error)})`
+          : `cannot stat: ${describe(error)}`;
+        if (!excludesFolder(path, source.exclude) && !matchesAny(path, source.exclude)) result.problems.push({ item: `${source.name}:${path}`, message });
+        continue;
+      }
+      if (stats.isDirectory()) {
+        if (excludesFolder(path, source.exclude)) continue;
+        const key = `${stats.dev}:${stats.ino}`;
+        if (visited.has(key)) {
+          result.problems.push({ item: `${source.name}:${path}`, message: `symbolic link loop: points back to ${safeRealpath(absolute)}, not followed` });
+          continue;
+        }
+        visited.add(key);
+        pending.push(path);
+      } else if (stats.isFile()) {
+        if (!matchesAny(path, source.include) || matchesAny(path, source.exclude)) continue;
+        result.files.push({ source: source.name, path, size: stats.size, mtimeMs: Math.trunc(stats.mtimeMs) });
+        onFile?.();
+      }
+    }
+  }
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+export function describe(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file',
+    ENOTDIR: 'not a folder',
+    ELOOP: 'too many symbolic links',
+    EISDIR: 'is a folder',
+    EIO: 'input/output error',
+  };
+  return code && reasons[code] ? `${reasons[code]} (${code})` : error instanceof Error ? error.message : String(error);
+}
