@@ -220,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
-    if (values.help) {
+    if ((values as { help?: boolean }).help) {
       out(`${command.usage}\n\n${command.summary}`);
       return 0;
     }

@@ -216,6 +216,7 @@ function resolveInputs(nodeType: NodeType, upstream: Record<string, { outputs: R
 }
 
 async function findResumableRun(store: Store) {
+  if (!store.exists()) throw new Error('nothing to resume: no run has started yet');
   return store.read(async (catalog) => {
     const [run] = await catalog.rows<{ run_id: number; status: string; spec: string; pid: number | null }>('SELECT run_id, status, spec, pid FROM runs ORDER BY run_id DESC LIMIT 1');
     if (!run) throw new Error('nothing to resume: no run has started yet');

@@ -10,6 +10,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.ts';
+import { plainRows } from './schema.ts';
 
 export class CatalogBusyError extends Error {
   override name = 'CatalogBusyError';
@@ -83,7 +84,7 @@ export class Catalog {
 
   async rows<T = Record<string, unknown>>(sql: string, values?: Record<string, unknown> | unknown[]): Promise<T[]> {
     const reader = await this.connection.runAndReadAll(sql, values as never);
-    return reader.getRowObjectsJS() as T[];
+    return plainRows<T>(reader.getRowObjectsJS() as Record<string, unknown>[]);
   }
 
   private async migrate(): Promise<void> {

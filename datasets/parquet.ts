@@ -4,7 +4,7 @@
 import { DuckDBInstance, type DuckDBAppender, type DuckDBArrayType, type DuckDBConnection, type DuckDBListType, timestampValue } from '@duckdb/node-api';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { columnList, fixedArrayLength, quoteIdent, quoteString, type ColumnType, type Row, type TableSchema } from './schema.ts';
+import { columnList, fixedArrayLength, plainRows, quoteIdent, quoteString, type ColumnType, type Row, type TableSchema } from './schema.ts';
 
 let scratch: Promise<DuckDBConnection> | undefined;
 
@@ -73,7 +73,7 @@ export { quoteIdent };
 export async function queryRows<T = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<T[]> {
   const connection = await scratchConnection();
   const reader = await connection.runAndReadAll(sql, values as never);
-  return reader.getRowObjectsJS() as T[];
+  return plainRows<T>(reader.getRowObjectsJS() as Record<string, unknown>[]);
 }
 
 /** `read_parquet('<path>')` for SQL text. */

@@ -3,7 +3,7 @@
 // file access is limited to the data folder (the Parquet files of the runs).
 import { DuckDBInstance, StatementType } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
-import { quoteString } from './schema.ts';
+import { plainRows, quoteString } from './schema.ts';
 import type { Store } from './store.ts';
 
 export class ReadOnlySqlError extends Error {
@@ -37,7 +37,7 @@ export async function readOnlyQuery(store: Store, sql: string, options: { maxRow
         throw new ReadOnlySqlError(`read-only: only SELECT queries are allowed here (statement ${index + 1} is ${StatementType[prepared.statementType] ?? 'not a query'})`);
       }
       const reader = options.maxRows ? await prepared.runAndReadUntil(options.maxRows) : await prepared.runAndReadAll();
-      result = { columns: reader.columnNames(), rows: reader.getRowObjectsJS() as Record<string, unknown>[] };
+      result = { columns: reader.columnNames(), rows: plainRows(reader.getRowObjectsJS() as Record<string, unknown>[]) };
     }
     return result;
   } finally {

@@ -32,3 +32,14 @@ export function fixedArrayLength(type: ColumnType): number | null {
   const match = /^FLOAT\[(\d+)\]$/.exec(type);
   return match ? Number(match[1]) : null;
 }
+
+/** DuckDB returns BIGINT (count(*), sums) as bigint; numbers are what callers want when exact. */
+export function plainRows<T>(rows: Record<string, unknown>[]): T[] {
+  for (const row of rows) {
+    for (const key in row) {
+      const value = row[key];
+      if (typeof value === 'bigint' && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) row[key] = Number(value);
+    }
+  }
+  return rows as T[];
+}

@@ -1,0 +1,41 @@
+// Shared test plumbing: temporary folders and the real CLI in a child process.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { repoRoot } from './fixtures.ts';
+
+export const mnemoBin = join(repoRoot, 'bin', 'mnemo.js');
+
+/** A fresh temporary folder, removed when the test file ends. */
+export function tempDir(prefix = 'mnemo-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], cwd: string): CliResult {
+  const result = spawnSync(process.execPath, [mnemoBin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function runCliAsync(args: string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [mnemoBin, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** True when this process can read a chmod 000 file (root can): such tests must skip. */
+export const canReadUnreadable = process.getuid?.() === 0;
