@@ -1,6 +1,6 @@
 // One decode per photo: every pixel analysis (hashes, thumbnails, faces, pets)
 // works from the RgbImage this returns, so a photo is decoded once per run.
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 
 /** Tightly packed 8-bit RGB pixels, row-major, in the displayed (EXIF-rotated) orientation. */
 export interface RgbImage {
@@ -35,7 +35,7 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 /** Decodes a photo: first frame only, EXIF orientation applied, alpha flattened onto white, 8-bit sRGB. */
 export async function decodePhoto(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedPhoto> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (error) {
