@@ -5,7 +5,7 @@
 // point leaves the last good state and `--resume` finishes it.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
-import { writeParquet } from '../datasets/parquet.ts';
+import { copyQueryToParquet, writeParquet } from '../datasets/parquet.ts';
 import { acquireRunLock, isAlive } from '../datasets/run-lock.ts';
 import type { ItemError, NodeOutcome, Store } from '../datasets/store.ts';
 import type { Row } from '../datasets/schema.ts';
@@ -114,7 +114,7 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
         fingerprint = nodeFingerprint({
           type: nodeType.name,
           version: nodeType.version,
-          params: nodeSpec.params,
+          params: Object.fromEntries(Object.entries(nodeSpec.params).filter(([key]) => !nodeType.executionParams?.includes(key))),
           upstream: Object.fromEntries(Object.entries(upstream).map(([name, result]) => [name, result.fingerprint])),
           input: input?.fingerprint ?? null,
         });
@@ -140,6 +140,12 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
         const outputs: Record<string, string> = {};
         const commits: ((connection: DuckDBConnection, outputs: Record<string, string>) => Promise<void>)[] = [];
         let rowsWritten = 0;
+        const claim = (table: string) => {
+          const schema = nodeType.outputs[table];
+          if (!schema) throw new Error(`node type ${nodeType.name} does not declare an output table '${table}'`);
+          if (outputs[table]) throw new Error(`table '${table}' was written twice`);
+          return { schema, path: store.tablePath(runId, nodeSpec.name, table) };
+        };
         const context: NodeContext<unknown, unknown> = {
           ...base,
           prepared: input?.prepared,
@@ -147,11 +153,15 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
           onCommit: (update) => commits.push(update),
           itemError: (item, message) => errors.push({ item, message }),
           writeTable: async (table: string, rows: Iterable<Row>) => {
-            const schema = nodeType.outputs[table];
-            if (!schema) throw new Error(`node type ${nodeType.name} does not declare an output table '${table}'`);
-            if (outputs[table]) throw new Error(`table '${table}' was written twice`);
-            const path = store.tablePath(runId, nodeSpec.name, table);
+            const { schema, path } = claim(table);
             const count = await writeParquet(path, schema, rows);
+            outputs[table] = store.relative(path);
+            rowsWritten += count;
+            return count;
+          },
+          writeTableFromQuery: async (table: string, sql: string) => {
+            const { schema, path } = claim(table);
+            const count = await copyQueryToParquet(path, schema, sql);
             outputs[table] = store.relative(path);
             rowsWritten += count;
             return count;

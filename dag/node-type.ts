@@ -34,6 +34,8 @@ export interface NodeContext<P = unknown, Prepared = unknown> {
   onCommit(update: (connection: DuckDBConnection, outputs: Record<string, string>) => Promise<void>): void;
   /** Writes one of the node's declared output tables (once per table). */
   writeTable(table: string, rows: Iterable<Row>): Promise<number>;
+  /** Writes an output table from a query on the scratch DuckDB (bulk: joins of Parquet files). */
+  writeTableFromQuery(table: string, sql: string): Promise<number>;
   /** Records a failure on one item (one photo) and lets the node go on. */
   itemError(item: string, message: string): void;
   progress: ProgressHandle;
@@ -57,6 +59,11 @@ export interface NodeType<Schema extends z.ZodType = z.ZodType, Prepared = unkno
   version: string;
   description: string;
   params: Schema;
+  /**
+   * Parameters that change how the work is done but never its result (worker
+   * counts): left out of the fingerprint, so changing them reuses outputs.
+   */
+  executionParams?: string[];
   /** Table names read from upstream nodes. */
   inputs: string[];
   outputs: Record<string, TableSchema>;
@@ -64,7 +71,7 @@ export interface NodeType<Schema extends z.ZodType = z.ZodType, Prepared = unkno
    * Fingerprint of data the node reads from outside the pipeline (the file
    * system, the durable catalog). Root nodes need it for reuse to be correct.
    */
-  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'writeTable' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
+  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'writeTable' | 'writeTableFromQuery' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
   /** Does the work; returns metadata shown by `mnemo show` (counts, shares). */
   run(ctx: NodeContext<z.output<Schema>, Prepared>): Promise<Record<string, unknown> | void>;
 }

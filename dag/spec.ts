@@ -226,7 +226,14 @@ function applyOverrides(specs: NodeSpec[], overrides: string[], issue: IssueFn):
       issue(`--set ${override}: no node named '${nodeName}' in this pipeline`, null, nodeName, param);
       continue;
     }
-    spec.params[param] = parseScalar(raw);
+    // Nested parameters (images.faces.scoreThreshold) set a key inside an object parameter.
+    const path = param.split('.');
+    let target = spec.params;
+    for (const key of path.slice(0, -1)) {
+      const next = target[key];
+      target = target[key] = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
+    }
+    target[path[path.length - 1]!] = parseScalar(raw);
   }
 }
 

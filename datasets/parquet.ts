@@ -153,3 +153,22 @@ function toDuckValue(type: ColumnType, value: unknown): DuckDBValue {
     default: return listValue(Array.from(value as ArrayLike<string | number>));
   }
 }
+
+/**
+ * COPY (query) to Parquet atomically, casting to the declared schema so the
+ * table's columns and types are exactly what the node declares.
+ */
+export async function copyQueryToParquet(path: string, schema: TableSchema, sql: string): Promise<number> {
+  const connection = await scratchConnection();
+  const select = Object.entries(schema.columns).map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`).join(', ');
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    const reader = await connection.runAndReadAll(`COPY (SELECT ${select} FROM (${sql})) TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
+    renameSync(temporary, path);
+    return Number(reader.getRows()[0]?.[0] ?? 0);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
