@@ -145,13 +145,15 @@ const commands: Record<string, Command> = {
       const photos = demoPhotosFolder();
       mkdirSync(dir, { recursive: true });
       const config = join(dir, 'mnemo.yaml');
-      writeFileSync(config, initialSpec(photos, './mnemo-data'));
-      out(`demo: ${readdirSync(photos).length} files in ${photos}\ndemo: pipeline ${config}`);
+      writeFileSync(config, initialSpec(photos, './mnemo-data', ['sample*.jpg']));
+      out(`demo: ${readdirSync(photos).filter((name) => /^sample.*\.jpg$/.test(name)).length} photos in ${photos}\ndemo: pipeline ${config}`);
       const spec = parseSpec((await import('node:fs')).readFileSync(config, 'utf8'), config, NODE_TYPES);
       const code = await runAndReport(spec, new Store(spec.dataDir), {});
       if (code === 0) {
         const store = new Store(spec.dataDir);
-        const result = await readOnlyQuery(store, 'SELECT f.path, f.size, h.sha256 FROM latest.files f JOIN latest.hashes h USING (file_id) ORDER BY f.path LIMIT 10');
+        const result = await readOnlyQuery(store, `SELECT f.path, i.width || 'x' || i.height AS pixels, count(fa.face_id) FILTER (WHERE NOT fa.rejected) AS faces,
+            count(fa.face_id) FILTER (WHERE fa.rejected) AS rejected_faces, (SELECT count(*) FROM latest.pets p WHERE p.file_id = f.file_id) AS pets
+          FROM latest.files f JOIN latest.images i USING (file_id) LEFT JOIN latest.faces fa USING (file_id) GROUP BY ALL ORDER BY f.path`);
         out(`\n${formatTable(result.columns, result.rows)}\n\nexplore: npx mnemo sql --config ${config} "SELECT * FROM latest.files"`);
       }
       return code;

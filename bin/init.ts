@@ -2,7 +2,7 @@
 import { DEFAULT_PIPELINE } from '../nodes/index.ts';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../dag/spec.ts';
 
-export function initialSpec(folder: string, dataDir = './mnemo-data'): string {
+export function initialSpec(folder: string, dataDir = './mnemo-data', include: string[] = DEFAULT_INCLUDE): string {
   const quote = (text: string) => JSON.stringify(text);
   const lines = [
     '# mnemo pipeline. Validate and run with `mnemo run`; override a parameter once with',
@@ -16,7 +16,7 @@ export function initialSpec(folder: string, dataDir = './mnemo-data'): string {
     'sources:',
     '  - name: photos',
     `    path: ${quote(folder)}`,
-    `    include: [${DEFAULT_INCLUDE.map(quote).join(', ')}]`,
+    `    include: [${include.map(quote).join(', ')}]`,
     `    exclude: [${DEFAULT_EXCLUDE.map(quote).join(', ')}]   # hidden files and folders`,
     '    tags: []',
     '',

@@ -217,10 +217,10 @@ function summaryOf(outcome: NodeOutcome, errors: number): NodeSummary {
 
 function resolveInputs(nodeType: NodeType, upstream: Record<string, { outputs: Record<string, string> }>, store: Store): Record<string, string> {
   const inputs: Record<string, string> = {};
-  for (const table of nodeType.inputs) {
+  for (const table of [...nodeType.inputs, ...(nodeType.optionalInputs ?? [])]) {
     const provider = Object.values(upstream).find((result) => result.outputs[table]);
-    if (!provider) throw new Error(`no upstream wrote table '${table}'`);
-    inputs[table] = store.absolute(provider.outputs[table]!);
+    if (provider) inputs[table] = store.absolute(provider.outputs[table]!);
+    else if (nodeType.inputs.includes(table)) throw new Error(`no upstream wrote table '${table}'`);
   }
   return inputs;
 }

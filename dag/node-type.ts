@@ -66,6 +66,8 @@ export interface NodeType<Schema extends z.ZodType = z.ZodType, Prepared = unkno
   executionParams?: string[];
   /** Table names read from upstream nodes. */
   inputs: string[];
+  /** Tables read when some upstream writes them (ctx.inputs lacks them otherwise). */
+  optionalInputs?: string[];
   outputs: Record<string, TableSchema>;
   /**
    * Fingerprint of data the node reads from outside the pipeline (the file

@@ -198,10 +198,11 @@ function readNodes(document: Document, node: YamlNode | undefined, registry: Nod
   for (const spec of specs) {
     const nodeType = registry.get(spec.type);
     if (!nodeType) continue;
-    for (const table of nodeType.inputs) {
+    for (const table of [...nodeType.inputs, ...(nodeType.optionalInputs ?? [])]) {
+      const optional = !nodeType.inputs.includes(table);
       const providers = specs.filter((other) => other !== spec && registry.get(other.type)?.outputs[table]);
       const listed = providers.filter((provider) => spec.needs.includes(provider.name));
-      if (listed.length > 0) continue;
+      if (listed.length > 0 || (optional && providers.length === 0)) continue;
       if (providers.length === 1) spec.needs.push(providers[0]!.name);
       else if (providers.length === 0) issue(`node '${spec.name}': missing upstream: it reads table '${table}', which no node of this pipeline writes`, where.get(spec.name), spec.name);
       else issue(`node '${spec.name}': table '${table}' is written by ${providers.map((p) => `'${p.name}'`).join(' and ')}; say which with \`needs\``, where.get(spec.name), spec.name);

@@ -1,5 +1,6 @@
 // One decode per photo: every pixel analysis (hashes, thumbnails, faces, pets)
 // works from the RgbImage this returns, so a photo is decoded once per run.
+import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 
 /** Tightly packed 8-bit RGB pixels, row-major, in the displayed (EXIF-rotated) orientation. */
@@ -33,8 +34,12 @@ export class ImageDecodeError extends Error {
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 /** Decodes a photo: first frame only, EXIF orientation applied, alpha flattened onto white, 8-bit sRGB. */
-export async function decodePhoto(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedPhoto> {
+export async function decodePhoto(source: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedPhoto> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  // Read the bytes once ourselves: the header probe and the decode share them,
+  // and a missing or unreadable file gets its own clear reason.
+  const input = typeof source === 'string' ? await readPhotoFile(source) : source;
+  if (input.length === 0) throw new ImageDecodeError('empty file (0 bytes)');
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
@@ -70,6 +75,18 @@ export async function decodePhoto(input: string | Uint8Array, options: DecodeOpt
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     throw new ImageDecodeError(`cannot decode ${meta.format ?? 'image'}: ${describeSharpError(error)}`);
+  }
+}
+
+async function readPhotoFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ImageDecodeError('the file vanished before it could be decoded (ENOENT)');
+    if (code === 'EACCES' || code === 'EPERM') throw new ImageDecodeError(`cannot read: permission denied (${code})`);
+    if (code === 'EISDIR') throw new ImageDecodeError('is a folder, not a photo');
+    throw new ImageDecodeError(`cannot read: ${(error as Error).message}`);
   }
 }
 

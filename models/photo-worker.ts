@@ -1,0 +1,109 @@
+// Worker side of the images node: decodes each photo ONCE and runs every
+// requested analysis on those pixels (image facts, perceptual hashes,
+// thumbnails, faces, pets). Models load lazily, one ORT/tfjs thread per worker.
+// Embeddings and boxes come back as transferred typed arrays, never JSON.
+import { serveTasks } from '../dag/worker-pool.ts';
+import { perceptualHashes, hashToHex } from '../nodes/lib/perceptual-hash.ts';
+import { writeThumbnails } from '../nodes/lib/thumbnails.ts';
+import { FaceAnalyzer, packFaces, packedFacesTransferList, type FaceAnalyzerParams, type PackedFaces } from './face-analyzer.ts';
+import { decodePhoto, ImageDecodeError, type DecodedPhoto } from './image.ts';
+import { PetDetector, type DetectOptions, type PetDetection, type PetModel } from './pet-detector.ts';
+
+export interface PhotoTask {
+  path: string;
+  sha256: string;
+  maxSide: number;
+  maxPixels: number;
+  info: boolean;
+  hashes?: { trimThreshold: number | null };
+  thumbnails?: { dir: string; sizes: number[] };
+  faces?: FaceAnalyzerParams;
+  pets?: DetectOptions & { model: PetModel };
+}
+
+export interface PhotoTimings {
+  decodeMs: number;
+  hashMs: number;
+  thumbnailMs: number;
+  detectMs: number;
+  landmarksMs: number;
+  embedMs: number;
+  petsMs: number;
+}
+
+export type PhotoResult =
+  | {
+      ok: true;
+      info: { width: number; height: number; format: string };
+      hashes?: { dhash: string; phash: string; contentWidth: number; contentHeight: number };
+      thumbnails?: number[];
+      faces?: PackedFaces;
+      pets?: PetDetection[];
+      timings: PhotoTimings;
+    }
+  | { ok: false; error: string; timings: PhotoTimings };
+
+let faceAnalyzer: Promise<FaceAnalyzer> | undefined;
+const petDetectors = new Map<PetModel, Promise<PetDetector>>();
+
+serveTasks<PhotoTask, PhotoResult>(async (task) => {
+  const timings: PhotoTimings = { decodeMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
+  let photo: DecodedPhoto;
+  let start = performance.now();
+  try {
+    photo = await decodePhoto(task.path, { maxSide: task.maxSide, maxPixels: task.maxPixels });
+  } catch (error) {
+    if (!(error instanceof ImageDecodeError) && !isFileError(error)) throw error;
+    return { result: { ok: false, error: describeFileError(error), timings } };
+  }
+  timings.decodeMs = performance.now() - start;
+  const result: Extract<PhotoResult, { ok: true }> = { ok: true, info: { width: photo.originalWidth, height: photo.originalHeight, format: photo.format }, timings };
+  const transfer: ArrayBuffer[] = [];
+
+  if (task.hashes) {
+    start = performance.now();
+    const hashes = perceptualHashes(photo, task.hashes.trimThreshold);
+    // Content size in original pixels: a letterboxed copy must not win the keeper choice by its bars.
+    result.hashes = {
+      dhash: hashToHex(hashes.dhash),
+      phash: hashToHex(hashes.phash),
+      contentWidth: Math.round(hashes.hashedBox.width / photo.scale),
+      contentHeight: Math.round(hashes.hashedBox.height / photo.scale),
+    };
+    timings.hashMs = performance.now() - start;
+  }
+  if (task.thumbnails) {
+    start = performance.now();
+    const written = await writeThumbnails(photo, task.sha256, task.thumbnails.dir, task.thumbnails.sizes);
+    result.thumbnails = written.map((thumbnail) => thumbnail.size);
+    timings.thumbnailMs = performance.now() - start;
+  }
+  if (task.faces) {
+    faceAnalyzer ??= FaceAnalyzer.create();
+    const analysis = await (await faceAnalyzer).analyze(photo, task.faces);
+    Object.assign(timings, analysis.timings);
+    result.faces = packFaces(analysis.faces);
+    transfer.push(...packedFacesTransferList(result.faces));
+  }
+  if (task.pets) {
+    start = performance.now();
+    const { model, ...options } = task.pets;
+    if (!petDetectors.has(model)) petDetectors.set(model, PetDetector.create({ model }));
+    const detections = await (await petDetectors.get(model)!).detect(photo, options);
+    // Boxes back to the original photo's displayed pixels.
+    result.pets = detections.map((d) => ({ ...d, x1: d.x1 / photo.scale, y1: d.y1 / photo.scale, x2: d.x2 / photo.scale, y2: d.y2 / photo.scale }));
+    timings.petsMs = performance.now() - start;
+  }
+  return { result, transferList: transfer };
+});
+
+function isFileError(error: unknown): boolean {
+  return typeof (error as NodeJS.ErrnoException)?.code === 'string';
+}
+
+function describeFileError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'the file vanished before it could be decoded (ENOENT)';
+  if (code === 'EACCES') return 'cannot read: permission denied (EACCES)';
+  return error instanceof Error ? error.message : String(error);
+}
