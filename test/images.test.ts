@@ -148,3 +148,23 @@ test('bad input lands in errors with a clear reason and the run completes', asyn
   const thumbnails = await sql(`SELECT size FROM run${summary.runId}.thumbnails ORDER BY size`);
   assert.deepEqual(thumbnails.map((row) => row.size), [256, 1024], 'thumbnail rows for the good photo (never upscaled on disk)');
 });
+
+test('source rules: the work folder is hashed and de-duplicated but gets no face or pet recognition', { skip: skipUnless(facesFixtures) }, async () => {
+  const dir = tempDir();
+  const archive = join(dir, 'Фото');
+  const work = join(archive, 'Технологии');
+  mkdirSync(work, { recursive: true });
+  copyFileSync(join(facesFixtures, 'obama2.jpg'), join(archive, 'obama2.jpg'));
+  // A slide with a face on it, kept in the work folder (made distinct so it is analysed on its own).
+  writeFileSync(join(work, 'слайд.jpg'), Buffer.concat([readFileSync(join(facesFixtures, 'two_people.jpg')), Buffer.from('work copy')]));
+  copyFileSync(join(facesFixtures, 'obama2.jpg'), join(work, 'obama2-copy.jpg'));
+  const sources = `  - name: family\n    path: ${archive}\n    exclude: ["Технологии/**"]\n    tags: [family]\n  - name: work\n    path: ${work}\n    tags: [work]\n`;
+  const { run, sql } = pipeline(dir, sources, '{workers: 1, thumbnails: {enabled: false}, faces: {skipTags: [work]}, pets: {skipTags: [work]}}');
+  const summary = await run();
+  const faces = await sql(`SELECT f.source, count(*) AS n FROM run${summary.runId}.faces fa JOIN run${summary.runId}.files f USING (file_id) GROUP BY ALL`);
+  assert.deepEqual(faces, [{ source: 'family', n: 1 }], 'no faces from the work folder');
+  const hashed = await sql(`SELECT f.source, f.path FROM run${summary.runId}.perceptual_hashes h JOIN run${summary.runId}.files f USING (file_id) ORDER BY f.source, f.path`);
+  assert.deepEqual(hashed.map((row) => `${row.source}:${row.path}`), ['family:obama2.jpg', 'work:obama2-copy.jpg', 'work:слайд.jpg']);
+  const duplicates = await sql(`SELECT count(DISTINCT group_id) AS groups, count(*) AS files FROM run${summary.runId}.duplicates`);
+  assert.deepEqual(duplicates, [{ groups: 1, files: 2 }], 'the copy in the work folder is still found as a duplicate');
+});
