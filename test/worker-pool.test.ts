@@ -188,7 +188,7 @@ if (!isMainThread) {
       assert.ok(fromBytes.ok);
       assert.deepEqual(fromBytes.faces.embeddings, result.faces.embeddings, 'bytes and path give the same faces');
       assert.equal(missing.ok, false, 'a file that cannot be decoded is an error result');
-      assert.ok(!missing.ok && /missing/i.test(missing.error));
+      assert.ok(!missing.ok && /vanished.*ENOENT/.test(missing.error));
     } finally {
       await pool.close();
     }

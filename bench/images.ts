@@ -1,0 +1,78 @@
+// The images node end to end through the engine: images/s and faces/s over
+// real photos (the demo photos and face fixtures, each copy made distinct by
+// a trailing byte so nothing is served from the cache), per-stage ms, 1 vs 2
+// workers, peak RSS; then all analyses together; then 12 MP JPEGs.
+//   node --import tsx bench/images.ts [photos=300] [--skip-12mp]
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { runPipeline } from '../dag/executor.ts';
+import { parseSpec } from '../dag/spec.ts';
+import { Store } from '../datasets/store.ts';
+import { NODE_TYPES } from '../nodes/index.ts';
+import { demoPhotosDir, facesFixtures } from '../test/fixtures.ts';
+
+const args = process.argv.slice(2);
+const photoCount = Number(args.find((a) => /^\d+$/.test(a)) ?? 300);
+const root = join(tmpdir(), `mnemo-bench-images-${process.pid}`);
+
+function writePhotos(folder: string, sources: string[], count: number): void {
+  mkdirSync(folder, { recursive: true });
+
+  for (let i = 0; i < count; i++) {
+    const source = sources[i % sources.length]!;
+    writeFileSync(join(folder, `${String(i).padStart(4, '0')}-${source.split('/').pop()}`), Buffer.concat([readFileSync(source), Buffer.from(`copy ${i}`)]));
+  }
+
+}
+
+/** Peak RSS of this process (worker threads included), sampled every 20 ms. */
+function rssSampler() {
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20;
+  };
+}
+
+async function runImages(label: string, folder: string, params: string) {
+  const dataDir = join(root, `data-${label.replace(/\W+/g, '-')}`);
+  const yaml = `data: ${dataDir}\nsources:\n  - name: photos\n    path: ${folder}\nnodes:\n  scan:\n  hash:\n  images:\n    params: ${params}\n`;
+  const stopRss = rssSampler();
+  const summary = await runPipeline(parseSpec(yaml, join(root, 'mnemo.yaml'), NODE_TYPES), NODE_TYPES, new Store(dataDir));
+  const peak = stopRss();
+  if (summary.status !== 'succeeded') throw new Error(summary.message ?? 'failed');
+  const node = summary.nodes.find((n) => n.node === 'images')!;
+  const seconds = node.durationMs / 1000;
+  const m = node.metadata as { decoded: number; faces: number; pets: number; msPerDecodedPhoto: Record<string, number | null> };
+  const stages = Object.entries(m.msPerDecodedPhoto).filter(([, ms]) => ms).map(([stage, ms]) => `${stage} ${ms}`).join(', ');
+  console.log(`${label.padEnd(34)} ${(m.decoded / seconds).toFixed(1).padStart(6)} images/s  ${(m.faces / seconds).toFixed(1).padStart(6)} faces/s  ${seconds.toFixed(1)} s for ${m.decoded} photos, ${m.faces} faces, ${m.pets} pets; peak RSS ${peak.toFixed(0)} MiB; ms/photo per worker: ${stages}`);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const sources = [1, 2, 3, 4, 5, 6].map((i) => join(demoPhotosDir, `sample${i}.jpg`));
+if (existsSync(facesFixtures)) sources.push(...readdirSync(facesFixtures).filter((f) => f.endsWith('.jpg')).sort().map((f) => join(facesFixtures, f)));
+const meanMp = (await Promise.all(sources.map(async (s) => { const m = await sharp(s).metadata(); return (m.width! * m.height!) / 1e6; }))).reduce((a, b) => a + b, 0) / sources.length;
+console.log(`cpus ${cpus().length}; ${photoCount} photos cycling ${sources.length} real photos (mean ${meanMp.toFixed(2)} MP)`);
+const photos = join(root, 'photos');
+writePhotos(photos, sources, photoCount);
+try {
+  const facesOnly = 'thumbnails: {enabled: false}, hashes: {enabled: false}, pets: {enabled: false}';
+  await runImages('faces only, 1 worker', photos, `{workers: 1, ${facesOnly}}`);
+  await runImages('faces only, 2 workers', photos, `{workers: 2, ${facesOnly}}`);
+  await runImages('all analyses, 2 workers', photos, '{workers: 2}');
+  await runImages('hashes + thumbnails, 2 workers', photos, '{workers: 2, faces: {enabled: false}, pets: {enabled: false}}');
+  if (!args.includes('--skip-12mp')) {
+    const big = join(root, 'big');
+    mkdirSync(big);
+    const base = await sharp(sources[0]).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    for (let i = 0; i < 20; i++) writeFileSync(join(big, `big-${i}.jpg`), Buffer.concat([base, Buffer.from(`copy ${i}`)]));
+    await runImages('12 MP, faces, maxSide 2048', big, `{workers: 2, ${facesOnly}}`);
+    await runImages('12 MP, faces, full resolution', big, `{workers: 2, maxSide: 20000, ${facesOnly}}`);
+    await runImages('12 MP, faces, maxSide 1000', big, `{workers: 2, maxSide: 1000, ${facesOnly}}`);
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
