@@ -59,21 +59,23 @@ const params = z.object({
 }).strict();
 type Params = z.output<typeof params>;
 
+// Result columns per analysis. The caches key them by sha256; the per-run
+// tables put file_id in its place.
+const FACE_COLUMNS = {
+  x1: 'DOUBLE', y1: 'DOUBLE', x2: 'DOUBLE', y2: 'DOUBLE', det_score: 'DOUBLE',
+  landmarks5: 'DOUBLE[]', quality: 'DOUBLE', rejected: 'BOOLEAN', reject_reason: 'VARCHAR', embedding: 'FLOAT[512]',
+} as const;
+const PET_COLUMNS = {
+  x1: 'DOUBLE', y1: 'DOUBLE', x2: 'DOUBLE', y2: 'DOUBLE', label: 'VARCHAR', pet_label: 'VARCHAR', score: 'DOUBLE', cat_score: 'DOUBLE', dog_score: 'DOUBLE',
+} as const;
+const HASH_COLUMNS = { dhash: 'VARCHAR', phash: 'VARCHAR', content_width: 'INTEGER', content_height: 'INTEGER' } as const;
+
 const CACHE_SCHEMAS = {
   info: { description: 'image facts', columns: { sha256: 'VARCHAR', width: 'INTEGER', height: 'INTEGER', format: 'VARCHAR' } },
-  hashes: { description: 'perceptual hashes', columns: { sha256: 'VARCHAR', dhash: 'VARCHAR', phash: 'VARCHAR', content_width: 'INTEGER', content_height: 'INTEGER' } },
+  hashes: { description: 'perceptual hashes', columns: { sha256: 'VARCHAR', ...HASH_COLUMNS } },
   thumbnails: { description: 'thumbnail sizes written', columns: { sha256: 'VARCHAR', size: 'INTEGER' } },
-  faces: {
-    description: 'faces',
-    columns: {
-      sha256: 'VARCHAR', face_id: 'VARCHAR', x1: 'DOUBLE', y1: 'DOUBLE', x2: 'DOUBLE', y2: 'DOUBLE', det_score: 'DOUBLE',
-      landmarks5: 'DOUBLE[]', quality: 'DOUBLE', rejected: 'BOOLEAN', reject_reason: 'VARCHAR', embedding: 'FLOAT[512]',
-    },
-  },
-  pets: {
-    description: 'pets',
-    columns: { sha256: 'VARCHAR', pet_id: 'VARCHAR', x1: 'DOUBLE', y1: 'DOUBLE', x2: 'DOUBLE', y2: 'DOUBLE', label: 'VARCHAR', pet_label: 'VARCHAR', score: 'DOUBLE', cat_score: 'DOUBLE', dog_score: 'DOUBLE' },
-  },
+  faces: { description: 'faces', columns: { sha256: 'VARCHAR', face_id: 'VARCHAR', ...FACE_COLUMNS } },
+  pets: { description: 'pets', columns: { sha256: 'VARCHAR', pet_id: 'VARCHAR', ...PET_COLUMNS } },
 } satisfies Record<string, TableSchema>;
 type Analysis = keyof typeof CACHE_SCHEMAS;
 
@@ -113,18 +115,15 @@ export const images = defineNode({
   inputs: ['files', 'hashes'],
   outputs: {
     images: { description: 'Decoded size and format of every readable image.', columns: { file_id: 'VARCHAR', sha256: 'VARCHAR', width: 'INTEGER', height: 'INTEGER', format: 'VARCHAR' } },
-    perceptual_hashes: { description: '64-bit dHash and pHash (hex) of the border-trimmed image.', columns: { file_id: 'VARCHAR', dhash: 'VARCHAR', phash: 'VARCHAR', content_width: 'INTEGER', content_height: 'INTEGER' } },
+    perceptual_hashes: { description: '64-bit dHash and pHash (hex) of the border-trimmed image.', columns: { file_id: 'VARCHAR', ...HASH_COLUMNS } },
     thumbnails: { description: 'WebP thumbnails by SHA-256 (path relative to the data folder).', columns: { file_id: 'VARCHAR', size: 'INTEGER', path: 'VARCHAR' } },
     faces: {
       description: 'Detected faces; face_id is stable across runs (file SHA-256 + rounded box). Rejected faces stay, marked.',
-      columns: {
-        face_id: 'VARCHAR', file_id: 'VARCHAR', x1: 'DOUBLE', y1: 'DOUBLE', x2: 'DOUBLE', y2: 'DOUBLE', det_score: 'DOUBLE',
-        landmarks5: 'DOUBLE[]', quality: 'DOUBLE', rejected: 'BOOLEAN', reject_reason: 'VARCHAR', embedding: 'FLOAT[512]',
-      },
+      columns: { face_id: 'VARCHAR', file_id: 'VARCHAR', ...FACE_COLUMNS },
     },
     pets: {
       description: 'Cats and dogs; the model confuses them on close-ups, so both scores are kept and pet_label says "pet".',
-      columns: { pet_id: 'VARCHAR', file_id: 'VARCHAR', x1: 'DOUBLE', y1: 'DOUBLE', x2: 'DOUBLE', y2: 'DOUBLE', label: 'VARCHAR', pet_label: 'VARCHAR', score: 'DOUBLE', cat_score: 'DOUBLE', dog_score: 'DOUBLE' },
+      columns: { pet_id: 'VARCHAR', file_id: 'VARCHAR', ...PET_COLUMNS },
     },
   },
   async run(ctx) {
@@ -228,6 +227,7 @@ export const images = defineNode({
 
     // Per-run tables: this run's files joined with the caches (one bulk query each).
     const filesSql = `(SELECT f.file_id, f.tags, h.sha256 FROM ${parquetSource(ctx.inputs.files!)} f JOIN ${parquetSource(ctx.inputs.hashes!)} h USING (file_id) WHERE h.sha256 IS NOT NULL)`;
+    const columnsOf = (columns: object) => Object.keys(columns).map((name) => `c.${name}`).join(', ');
     // A disabled analysis still yields its (empty) table, so downstream SQL never breaks.
     const fromCache = (analysis: Analysis, select: string, where = 'true') => {
       const relation = caches[analysis]?.source() ?? emptyRelation(CACHE_SCHEMAS[analysis]);
@@ -236,12 +236,11 @@ export const images = defineNode({
       return `SELECT ${select} FROM ${filesSql} f JOIN ${relation} c USING (sha256) WHERE ${notSkipped} AND ${where}`;
     };
     await ctx.writeTableFromQuery('images', `${fromCache('info', 'f.file_id, c.sha256, c.width, c.height, c.format')} ORDER BY file_id`);
-    await ctx.writeTableFromQuery('perceptual_hashes', `${fromCache('hashes', 'f.file_id, c.dhash, c.phash, c.content_width, c.content_height', 'c.dhash IS NOT NULL')} ORDER BY file_id`);
+    await ctx.writeTableFromQuery('perceptual_hashes', `${fromCache('hashes', `f.file_id, ${columnsOf(HASH_COLUMNS)}`, 'c.dhash IS NOT NULL')} ORDER BY file_id`);
     const thumbnailPath = `'cache/thumbnails/' || c.sha256[1:2] || '/' || c.sha256 || '-' || c.size || '.webp'`;
     await ctx.writeTableFromQuery('thumbnails', `${fromCache('thumbnails', `f.file_id, c.size, ${thumbnailPath} AS path`, 'c.size IS NOT NULL')} ORDER BY file_id, size`);
-    const faceColumns = 'c.face_id, f.file_id, c.x1, c.y1, c.x2, c.y2, c.det_score, c.landmarks5, c.quality, c.rejected, c.reject_reason, c.embedding';
-    const faceCount = await ctx.writeTableFromQuery('faces', `${fromCache('faces', faceColumns, 'c.face_id IS NOT NULL')} ORDER BY file_id, x1`);
-    const petCount = await ctx.writeTableFromQuery('pets', `${fromCache('pets', 'c.pet_id, f.file_id, c.x1, c.y1, c.x2, c.y2, c.label, c.pet_label, c.score, c.cat_score, c.dog_score', 'c.pet_id IS NOT NULL')} ORDER BY file_id, x1`);
+    const faceCount = await ctx.writeTableFromQuery('faces', `${fromCache('faces', `c.face_id, f.file_id, ${columnsOf(FACE_COLUMNS)}`, 'c.face_id IS NOT NULL')} ORDER BY file_id, x1`);
+    const petCount = await ctx.writeTableFromQuery('pets', `${fromCache('pets', `c.pet_id, f.file_id, ${columnsOf(PET_COLUMNS)}`, 'c.pet_id IS NOT NULL')} ORDER BY file_id, x1`);
     const perPhoto = (ms: number) => (decoded ? Math.round((ms / decoded) * 10) / 10 : null);
     return {
       photos: new Set(files.map((file) => file.sha256)).size,
