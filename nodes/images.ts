@@ -24,6 +24,8 @@ const tags = z.array(z.string()).default([]);
 const params = z.object({
   /** Worker threads; 0 = one per core. Changes speed only, never results. */
   workers: z.number().int().min(0).max(64).default(0),
+  /** Photos per cache part: the most a killed run loses. Changes speed only. */
+  flushEvery: z.number().int().min(1).max(100_000).default(256),
   /** Photos are decoded with the longer side at most this many pixels (boxes are still reported in original pixels). */
   maxSide: z.number().int().min(256).max(20_000).default(2048),
   /** Decompression-bomb guard: larger images are refused with an error. */
@@ -111,7 +113,7 @@ export const images = defineNode({
   version: '1',
   description: 'Decodes each photo once: image facts, perceptual hashes, thumbnails, faces (detect, align, embed) and pets, each cached per photo.',
   params,
-  executionParams: ['workers'],
+  executionParams: ['workers', 'flushEvery'],
   inputs: ['files', 'hashes'],
   outputs: {
     images: { description: 'Decoded size and format of every readable image.', columns: { file_id: 'VARCHAR', sha256: 'VARCHAR', width: 'INTEGER', height: 'INTEGER', format: 'VARCHAR' } },
@@ -130,7 +132,7 @@ export const images = defineNode({
     const p = ctx.params;
     const keys = cacheKeys(p);
     const analyses = (Object.keys(CACHE_SCHEMAS) as Analysis[]).filter((analysis) => enabled(p, analysis));
-    const caches = Object.fromEntries(analyses.map((analysis) => [analysis, new AnalysisCache(join(ctx.cacheDir, 'analyses'), analysis, keys[analysis], CACHE_SCHEMAS[analysis])])) as Partial<Record<Analysis, AnalysisCache>>;
+    const caches = Object.fromEntries(analyses.map((analysis) => [analysis, new AnalysisCache(join(ctx.cacheDir, 'analyses'), analysis, keys[analysis], CACHE_SCHEMAS[analysis], p.flushEvery)])) as Partial<Record<Analysis, AnalysisCache>>;
     const thumbnailDir = join(ctx.cacheDir, '..', 'thumbnails');
 
     const files = await queryRows<PhotoFile>(

@@ -3,14 +3,15 @@
 // those of an uninterrupted run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runPipeline } from '../dag/executor.ts';
 import { loadSpecFile } from '../dag/spec.ts';
 import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
-import { repoRoot } from './fixtures.ts';
+import { facesFixtures, repoRoot, skipUnless } from './fixtures.ts';
+import { NODE_TYPES } from '../nodes/index.ts';
 import { tempDir } from './helpers.ts';
 import { crashRegistry } from './support/crash-child.ts';
 
@@ -107,4 +108,40 @@ test('SIGKILL at arbitrary moments never corrupts the store, and --resume always
     }
     assert.deepEqual(await tables(store, runId), expected, `killed ${delayMs} ms after ${trigger}`);
   }
+});
+
+test('a run killed inside the images node keeps the photos it analysed; --resume decodes only the rest', { skip: skipUnless(facesFixtures) }, async () => {
+  const dir = tempDir();
+  const config = (data: string) => {
+    const path = join(dir, `${data}.yaml`);
+    writeFileSync(path, `data: ./${data}\nsources:\n  - name: photos\n    path: ${facesFixtures}\nnodes:\n  scan:\n  hash:\n  images:\n    params: {workers: 1, flushEvery: 1, thumbnails: {enabled: false}, hashes: {enabled: false}, pets: {enabled: false}}\n`);
+    return path;
+  };
+  const reference = loadSpecFile(config('reference'), NODE_TYPES);
+  const referenceStore = new Store(reference.dataDir);
+  const expected = await runPipeline(reference, NODE_TYPES, referenceStore);
+
+  // Kill as soon as three photos' faces are in the cache.
+  const facesCache = join(dir, 'data', 'cache', 'images', 'analyses');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/run-child.ts'), config('data')], { cwd: repoRoot });
+  const parts = () => (existsSync(facesCache) ? readdirSync(facesCache).filter((name) => name.startsWith('faces-')).flatMap((name) => readdirSync(join(facesCache, name)).filter((file) => file.endsWith('.parquet'))) : []);
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (parts().length >= 3) child.kill('SIGKILL');
+    }, 10);
+    child.on('close', () => {
+      clearInterval(timer);
+      resolve();
+    });
+  });
+  const analysed = parts().length;
+  assert.ok(analysed >= 3 && analysed < 9, `killed with ${analysed} photos analysed`);
+
+  const spec = loadSpecFile(config('data'), NODE_TYPES);
+  const store = new Store(spec.dataDir);
+  const resumed = await runPipeline(spec, NODE_TYPES, store, { resume: true });
+  assert.equal(resumed.status, 'succeeded');
+  assert.equal(resumed.nodes.find((n) => n.node === 'images')!.metadata.decoded, 9 - analysed, 'only the photos not yet cached are decoded');
+  const faces = async (s: Store, runId: number) => (await readOnlyQuery(s, `SELECT face_id, file_id, round(x1) AS x1, rejected FROM run${runId}.faces ORDER BY face_id, file_id`)).rows;
+  assert.deepEqual(await faces(store, resumed.runId), await faces(referenceStore, expected.runId));
 });

@@ -18,7 +18,8 @@ export class AnalysisCache {
   private part = 0;
 
   /** `key` is everything that changes the output; its hash names the cache folder. */
-  constructor(root: string, readonly name: string, key: unknown, readonly schema: TableSchema) {
+  /** `flushEvery`: photos per Parquet part (what a killed run can lose at most). */
+  constructor(root: string, readonly name: string, key: unknown, readonly schema: TableSchema, private readonly flushEvery = 256) {
     if (!('sha256' in schema.columns)) throw new Error(`cache ${name}: the schema needs a sha256 column`);
     const digest = createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 16);
     this.dir = join(root, `${name}-${digest}`);
@@ -52,7 +53,7 @@ export class AnalysisCache {
   add(sha256: string, columns: Columns, count: number): boolean {
     this.pending.push({ sha256, columns, count });
     this.pendingRows += Math.max(count, 1);
-    return this.pendingRows >= 2000 || this.pending.length >= 256;
+    return this.pendingRows >= 2000 || this.pending.length >= this.flushEvery;
   }
 
   get pendingPhotos(): number {
