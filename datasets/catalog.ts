@@ -9,6 +9,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { withCatalogLock } from './catalog-lock.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { plainRows } from './schema.ts';
 
@@ -27,7 +28,10 @@ const LOCK_PATTERN = /Could not set lock on file|Conflicting lock/i;
 export class Catalog {
   private constructor(readonly path: string, readonly connection: DuckDBConnection, private readonly instance: DuckDBInstance) {}
 
-  /** Opens the catalog, creating and migrating it when writable. Close it with `close()`. */
+  /**
+   * Opens the catalog, creating and migrating it when writable. Close it with
+   * `close()`. Prefer `with`, which also keeps this process's opens in turn.
+   */
   static async open(path: string, options: OpenOptions = {}): Promise<Catalog> {
     const readOnly = options.readOnly ?? false;
     if (readOnly && !existsSync(path)) throw new Error(`no mnemo catalog at ${path}: run \`mnemo run\` first`);
@@ -55,13 +59,15 @@ export class Catalog {
   }
 
   /** Opens, runs `work`, and always closes. */
-  static async with<T>(path: string, options: OpenOptions, work: (catalog: Catalog) => Promise<T>): Promise<T> {
-    const catalog = await Catalog.open(path, options);
-    try {
-      return await work(catalog);
-    } finally {
-      catalog.close();
-    }
+  static with<T>(path: string, options: OpenOptions, work: (catalog: Catalog) => Promise<T>): Promise<T> {
+    return withCatalogLock(path, async () => {
+      const catalog = await Catalog.open(path, options);
+      try {
+        return await work(catalog);
+      } finally {
+        catalog.close();
+      }
+    });
   }
 
   close(): void {

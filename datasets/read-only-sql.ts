@@ -3,6 +3,7 @@
 // file access is limited to the data folder (the Parquet files of the runs).
 import { DuckDBInstance, StatementType } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
+import { withCatalogLock } from './catalog-lock.ts';
 import { plainRows, quoteString } from './schema.ts';
 import type { Store } from './store.ts';
 
@@ -17,8 +18,12 @@ export interface SqlResult {
   rows: Record<string, unknown>[];
 }
 
-export async function readOnlyQuery(store: Store, sql: string, options: { maxRows?: number } = {}): Promise<SqlResult> {
+export function readOnlyQuery(store: Store, sql: string, options: { maxRows?: number } = {}): Promise<SqlResult> {
   if (!existsSync(store.catalogPath)) throw new ReadOnlySqlError(`no mnemo catalog at ${store.catalogPath}: run \`mnemo run\` first`);
+  return withCatalogLock(store.catalogPath, () => query(store, sql, options));
+}
+
+async function query(store: Store, sql: string, options: { maxRows?: number }): Promise<SqlResult> {
   const instance = await openReadOnly(store.catalogPath);
   const connection = await instance.connect();
   try {

@@ -142,3 +142,18 @@ test('--only refuses to run when an upstream has no reusable output', async () =
     if (summary.status === 'failed') throw new Error(summary.message!);
   }), /--only doubled: upstream 'numbers' has no completed output/);
 });
+
+test('independent nodes that finish together commit one at a time and the catalog stays sound', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'count.txt'), '50');
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const yaml = `data: ${dir}/data\nsources:\n  - name: input\n    path: ${dir}\nnodes:\n${names.map((name, i) => `  ${name}:\n    type: numbers\n    params: {offset: ${i}}\n`).join('')}`;
+  const store = new Store(join(dir, 'data'));
+  for (let run = 1; run <= 3; run++) {
+    const summary = await runPipeline(parseSpec(yaml, join(dir, 'mnemo.yaml'), registry()), registry(), store);
+    assert.equal(summary.status, 'succeeded', summary.message ?? '');
+    assert.equal(summary.nodes.length, names.length);
+  }
+  const rows = await readOnlyQuery(store, "SELECT count(*) AS nodes, count(DISTINCT run_id) AS runs FROM run_nodes WHERE status IN ('done', 'reused')");
+  assert.deepEqual(rows.rows, [{ nodes: 24, runs: 3 }]);
+});
