@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { facesFixtures, skipUnless, demoPhotosDir } from './fixtures.ts';
 import { decodePhoto } from '../models/image.ts';
-import { MODELS, type ModelId, flushDenormalWeights, modelVersionId, readOnnxModel, resolveModelPath } from '../models/registry.ts';
+import { MODELS, type ModelId, flushDenormalWeights,
+  TINY_WEIGHT_EXPONENT, modelVersionId, readOnnxModel, resolveModelPath } from '../models/registry.ts';
 import { iou, nms, squareBox, type Detection } from '../models/face-detector.ts';
 import { FaceEmbedder, cosineSimilarity } from '../models/face-embedder.ts';
 import { FaceAnalyzer, type FaceResult, faceAnalyzerVersion, faceIdFor, packFaces, unpackFaces } from '../models/face-analyzer.ts';
@@ -84,13 +85,15 @@ test('registry resolves every model file and gives content-hashed version ids', 
   assert.ok(faceAnalyzerVersion().includes(modelVersionId('face-embedder')));
 });
 
-test('flushing denormal weights changes the model bytes but not its output', async () => {
+test('flushing tiny weights changes the model bytes but not its output', async () => {
   const original = new Uint8Array(readFileSync(resolveModelPath('face-embedder')));
+  const denormalOnly = original.slice();
+  assert.ok(flushDenormalWeights(denormalOnly) > 1000, 'thousands of denormal weights');
   const copy = original.slice();
-  const flushed = flushDenormalWeights(copy);
-  assert.ok(flushed > 1000, `expected thousands of denormal weights, flushed ${flushed}`);
+  const flushed = flushDenormalWeights(copy, TINY_WEIGHT_EXPONENT);
+  assert.ok(flushed > 100_000, `expected ~190k weights below 2^-40, flushed ${flushed}`);
   assert.deepEqual(readOnnxModel('face-embedder'), copy);
-  assert.equal(flushDenormalWeights(copy), 0, 'a second pass finds none');
+  assert.equal(flushDenormalWeights(copy, TINY_WEIGHT_EXPONENT), 0, 'a second pass finds none');
 
   const image = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).map((_, i) => (i * 37) % 251) };
   const [a, b] = await Promise.all([FaceEmbedder.create(original), FaceEmbedder.create(copy)]);
