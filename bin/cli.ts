@@ -15,6 +15,7 @@ import { NODE_TYPES } from '../nodes/index.ts';
 import { formatTable, toCsv, toJson } from './format.ts';
 import { initialSpec } from './init.ts';
 import { demoPhotosFolder } from './demo.ts';
+import { peopleCommands } from './people-commands.ts';
 
 interface Command {
   summary: string;
@@ -136,6 +137,68 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  import: {
+    summary: 'copy photos new by content from the inbox source into the archive (verified; nothing overwritten or deleted)',
+    usage: 'mnemo import [--config FILE] [--dry-run] [--node NAME]   (the pipeline needs an import node: params inbox, archive, layout)',
+    options: { ...common, 'dry-run': { type: 'boolean' }, node: { type: 'string' } },
+    async run(values) {
+      const { ImportSetupError, previewImport } = await import('../nodes/import.ts');
+      const { readHashCache } = await import('../nodes/lib/hash-cache.ts');
+      const spec = loadSpecFile(String(values.config), NODE_TYPES);
+      const store = new Store(typeof values.data === 'string' ? values.data : spec.dataDir);
+      const nodes = spec.nodes.filter((node) => node.type === 'import' && (!values.node || node.name === values.node));
+      if (nodes.length === 0) throw new UsageError(`${values.node ? `no import node named '${values.node}'` : 'the pipeline has no import node'}; add one to ${values.config}, e.g.\n  nodes:\n    import:\n      params: { inbox: camera, archive: photos }`);
+      if (nodes.length > 1) throw new UsageError(`the pipeline has several import nodes (${nodes.map((node) => node.name).join(', ')}); pick one with --node NAME`);
+      const node = nodes[0]!;
+      if (!values['dry-run']) {
+        // Only the import node runs (recorded as a run); `mnemo run` then catalogues the new photos.
+        const code = await runAndReport(spec, store, { only: node.name });
+        const [row] = await store.read((catalog) => catalog.rows<{ metadata: string }>('SELECT metadata FROM run_nodes WHERE node = $1 ORDER BY run_id DESC LIMIT 1', [node.name]));
+        const done = JSON.parse(row?.metadata ?? '{}') as Record<string, number>;
+        if (code === 0) out(`imported ${done.copied + done.renamedCopies} photos (${done.renamedCopies} under a new name), ${done.alreadyInArchive} already in the archive, ${done.failed} failed; next: mnemo run`);
+        return code;
+      }
+      const plan = await previewImport(spec.sources, node.params as never, (names) => (store.exists() ? store.read((catalog) => readHashCache(catalog, names)) : Promise.resolve(new Map())))
+        .catch((error: unknown) => { throw error instanceof ImportSetupError ? new UsageError(error.message) : error; });
+      const verbs = { copied: 'copy', renamed_copy: 'copy as', already_in_archive: 'skip' } as const;
+      for (const item of plan.items) {
+        const how = item.action === 'already_in_archive' ? 'already in the archive at' : '->';
+        out(`${verbs[item.action].padEnd(7)} ${plan.inbox.name}:${item.inboxPath} ${how} ${plan.archive.name}:${item.archivePath}${item.dateFrom ? `  (date from ${item.dateFrom})` : ''}`);
+      }
+      for (const problem of [...plan.inboxProblems, ...plan.problems.map((p) => `${p.item} ${p.message}`)]) out(`problem ${problem}`);
+      const count = (action: string) => plan.items.filter((item) => item.action === action).length;
+      out(`dry run: ${count('copied') + count('renamed_copy')} to copy (${count('renamed_copy')} under a new name), ${count('already_in_archive')} already in the archive, ${plan.problems.length + plan.inboxProblems.length} problems; nothing was written`);
+      return 0;
+    },
+  },
+  gc: {
+    summary: 'purge files deleted longer ago than --older-than from the catalog and every run (manual face decisions are archived)',
+    usage: 'mnemo gc --older-than 30d [--dry-run] [--config FILE | --data DIR]   (units: s, m, h, d, w)',
+    options: { ...common, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    async run(values) {
+      const { parseAge, planGc, runGc } = await import('../datasets/gc.ts');
+      if (typeof values['older-than'] !== 'string') throw new UsageError('say how long ago files must have been deleted, e.g. mnemo gc --older-than 30d');
+      let age: number;
+      try {
+        age = parseAge(values['older-than']);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const store = storeFor(values);
+      const dryRun = Boolean(values['dry-run']);
+      const plan = dryRun ? await planGc(store, age) : await runGc(store, age);
+      const cutoff = `${plan.cutoff.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+      if (plan.files.length === 0) {
+        out(`nothing to purge: no file was deleted before ${cutoff}`);
+        return 0;
+      }
+      out(`${plan.files.length} deleted file${plan.files.length > 1 ? 's' : ''} (deleted before ${cutoff}):\n${formatTable(['source', 'path', 'deleted_at'], plan.files as never)}`);
+      if (plan.tables.length) out(`\nrows in per-run tables:\n${formatTable(['path', 'rows'], plan.tables)}`);
+      if (plan.faceIds.length) out(`\n${plan.faceIds.length} faces seen only in these photos; ${plan.assignments} manual assignments ${dryRun ? 'would move' : 'moved'} to assignments_archive`);
+      out(dryRun ? '\ndry run: nothing was changed' : `\npurged ${plan.files.length} file${plan.files.length > 1 ? 's' : ''}`);
+      return 0;
+    },
+  },
   demo: {
     summary: 'run the default pipeline on the real photos that ship with the installed packages',
     usage: 'mnemo demo [--dir ./mnemo-demo]',
@@ -159,6 +222,7 @@ const commands: Record<string, Command> = {
       return code;
     },
   },
+  ...peopleCommands,
 };
 
 async function runAndReport(spec: Parameters<typeof runPipeline>[0], store: Store, values: Record<string, unknown>): Promise<number> {

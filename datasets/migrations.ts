@@ -63,4 +63,86 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'file_events: the life of each file (added, deleted, restored, purged)',
+    // source and path are kept on every event so history stays readable after gc purges the registry row.
+    // Existing registry rows are backfilled: 'added' at their first run, 'deleted' at deleted_at.
+    sql: `
+      CREATE TABLE file_events (
+        file_id VARCHAR NOT NULL,
+        event VARCHAR NOT NULL,             -- added | deleted | restored | purged
+        run_id INTEGER,                     -- the run that saw it; NULL for mnemo gc
+        event_at TIMESTAMP NOT NULL,        -- not 'at': a reserved word in DuckDB, unusable unquoted
+        source VARCHAR,
+        path VARCHAR,
+        detail VARCHAR                      -- e.g. 'missing', 'moved to _delete/2019/a.jpg'
+      );
+      INSERT INTO file_events
+        SELECT r.file_id, 'added', r.first_seen_run, coalesce(runs.started_at, now()), r.source, r.path, 'backfilled by migration 2'
+        FROM file_registry r LEFT JOIN runs ON runs.run_id = r.first_seen_run;
+      INSERT INTO file_events
+        SELECT file_id, 'deleted', last_seen_run, coalesce(deleted_at, now()), source, path, 'backfilled by migration 2'
+        FROM file_registry WHERE status = 'deleted';
+    `,
+  },
+  {
+    version: 3,
+    description: 'people: persons, person_events, the append-only assignments journal and its batches; faces_gold, pets_gold',
+    // Human decisions refer to face_ids, never to runs. assignments is never updated:
+    // the newest effective row per face wins, and an undo appends rows whose `undoes`
+    // retracts an earlier row (datasets/persons.ts folds the journal).
+    sql: `
+      CREATE TABLE persons (
+        person_id INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        notes VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        hidden BOOLEAN NOT NULL,
+        merged_into INTEGER                 -- set while merged into another person (then also hidden)
+      );
+      CREATE TABLE journal_batches (
+        batch_id BIGINT PRIMARY KEY,
+        action VARCHAR NOT NULL,            -- create | rename | hide | show | merge | assign | undo
+        author VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        summary VARCHAR,
+        undoes_batch BIGINT                 -- for action 'undo': the batch it reverts
+      );
+      CREATE TABLE person_events (
+        event_id BIGINT PRIMARY KEY,
+        batch_id BIGINT NOT NULL,
+        person_id INTEGER NOT NULL,
+        event VARCHAR NOT NULL,             -- created | renamed | hidden | shown | merged | unmerged
+        old_value VARCHAR,
+        new_value VARCHAR,
+        other_person_id INTEGER,            -- merged / unmerged: the person merged into
+        undoes BIGINT,                      -- the event this one reverts
+        author VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL
+      );
+      CREATE TABLE assignments (
+        assignment_id BIGINT PRIMARY KEY,
+        face_id VARCHAR NOT NULL,
+        target VARCHAR NOT NULL,            -- person id as text | stranger | not_a_face | not:<person id>
+        source VARCHAR NOT NULL,            -- manual | import
+        author VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        undoes BIGINT,                      -- retracts that assignment row (target repeats its target)
+        batch_id BIGINT NOT NULL
+      );
+      CREATE TABLE faces_gold (
+        face_id VARCHAR PRIMARY KEY,
+        person_name VARCHAR,                -- NULL: a face of nobody named (counts as its own person)
+        is_face BOOLEAN NOT NULL,
+        verified_at TIMESTAMP NOT NULL
+      );
+      CREATE TABLE pets_gold (
+        pet_id VARCHAR PRIMARY KEY,
+        correct BOOLEAN NOT NULL,
+        label VARCHAR,
+        verified_at TIMESTAMP NOT NULL
+      );
+    `,
+  },
 ];

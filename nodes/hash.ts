@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
+import { activeFilesWhere } from './lib/lifecycle.ts';
+import { readHashCache, upsertHashCache } from './lib/hash-cache.ts';
 import { describe } from './lib/walk.ts';
 
 interface FileRow {
@@ -34,9 +36,9 @@ export const hash = defineNode({
     },
   },
   async run(ctx) {
-    const files = await queryRows<FileRow>(`SELECT file_id, source, path, size, epoch_ms(mtime)::DOUBLE AS mtime_ms FROM ${parquetSource(ctx.inputs.files!)} ORDER BY source, path`);
-    const cache = await ctx.readCatalog((catalog) => catalog.rows<{ source: string; path: string; size: number | bigint; mtime_ms: number; sha256: string }>('SELECT source, path, size, mtime_ms, sha256 FROM hash_cache'));
-    const cached = new Map(cache.map((row) => [`${row.source}\0${row.path}`, row]));
+    // Deleted files keep their rows in `files` but are not read (nor are they in hashes, so later nodes skip them too).
+    const files = await queryRows<FileRow>(`SELECT file_id, source, path, size, epoch_ms(mtime)::DOUBLE AS mtime_ms FROM ${parquetSource(ctx.inputs.files!)} WHERE ${activeFilesWhere()} ORDER BY source, path`);
+    const cached = await ctx.readCatalog((catalog) => readHashCache(catalog));
     const roots = new Map(ctx.sources.map((source) => [source.name, source.path]));
     ctx.progress.total(files.length);
 
@@ -75,23 +77,7 @@ export const hash = defineNode({
 
     await ctx.writeTable('hashes', results);
     await ctx.writeTable('duplicates', duplicateGroups(results));
-    ctx.onCommit(async (connection) => {
-      if (fresh.length === 0) return;
-      // Stage in a temp table so the cache upsert is one statement.
-      await connection.run('CREATE TEMP TABLE fresh_hashes (source VARCHAR, path VARCHAR, size BIGINT, mtime_ms DOUBLE, sha256 VARCHAR)');
-      const appender = await connection.createAppender('fresh_hashes', 'main', 'temp');
-      for (const row of fresh) {
-        appender.appendVarchar(row.source);
-        appender.appendVarchar(row.path);
-        appender.appendBigInt(BigInt(row.size));
-        appender.appendDouble(row.mtime_ms);
-        appender.appendVarchar(row.sha256);
-        appender.endRow();
-      }
-      appender.closeSync();
-      await connection.run('INSERT OR REPLACE INTO hash_cache SELECT * FROM temp.fresh_hashes');
-      await connection.run('DROP TABLE temp.fresh_hashes');
-    });
+    ctx.onCommit((connection) => upsertHashCache(connection, fresh));
     return { files: files.length, hashed: fresh.length, fromCache: files.length - fresh.length - results.filter((r) => r.sha256 === null).length, bytesRead };
   },
 });

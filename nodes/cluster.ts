@@ -1,0 +1,173 @@
+// Groups the accepted faces into clusters of one person each, on the faces'
+// kNN graph (cached on disk, so a parameter sweep builds it once), honouring
+// what the photos and the humans say: faces of one photo never share a
+// cluster, faces put on different persons (or 'not:<person>' against a
+// person's face) never do, faces put on one person always do, and faces
+// marked 'not_a_face' take no part.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { defineNode } from '../dag/node-type.ts';
+import { readJournal, journalStateKey, type JournalState } from '../datasets/persons.ts';
+import { clusterFaces, type Clustering } from './lib/clustering.ts';
+import { cachedKnnGraph, indexOf, knnGraphCacheDir, photoGroups, readFaceVectors, withoutPoints, type FaceVectors, type GraphParams } from './lib/face-vectors.ts';
+import type { KnnGraph } from './lib/knn-graph.ts';
+
+export const clusterParams = z.object({
+  /** dbscan: density on cosine distance; average: average linkage, resists chaining (nodes/lib/clustering.ts). */
+  method: z.enum(['dbscan', 'average']).default('dbscan'),
+  /** dbscan: cosine distance of a neighbourhood (0.50-0.55 was perfect on real faces; face-models.md). */
+  eps: z.number().gt(0).max(2).default(0.5),
+  /** dbscan: neighbours within eps, the face included, for a core face; 3 turns people seen twice into noise. */
+  minPts: z.number().int().min(1).max(200).default(2),
+  /** average: merge while the mean cosine distance between two clusters is below this. */
+  threshold: z.number().gt(0).max(2).default(0.65),
+  /** dbscan: link core faces only when each is in the other's first mutualK neighbours (curbs chaining). */
+  mutualK: z.number().int().min(1).max(200).optional(),
+  /** Neighbours per face in the kNN graph. */
+  k: z.number().int().min(1).max(200).default(30),
+  /** HNSW build (used above 1,500 faces; smaller sets get the exact graph). */
+  M: z.number().int().min(2).max(128).default(16),
+  efConstruction: z.number().int().min(10).max(4000).default(200),
+  ef: z.number().int().min(10).max(4000).default(100),
+}).strict();
+export type ClusterParams = z.output<typeof clusterParams>;
+
+export function graphParams(p: { k: number; M: number; efConstruction: number; ef: number }): GraphParams {
+  return { k: p.k, M: p.M, efConstruction: p.efConstruction, ef: p.ef };
+}
+
+export interface FaceConstraints {
+  cannotLink: number[][];
+  mustLink: [number, number][];
+  /** 1 for faces a human marked 'not_a_face'. */
+  excluded: Uint8Array;
+}
+
+/** The photo and human constraints as row indices of `faces`. */
+export function faceConstraints(faces: FaceVectors, photos: number[][], journal: JournalState): FaceConstraints {
+  const index = indexOf(faces);
+  const excluded = new Uint8Array(faces.n);
+  const byPerson = new Map<number, number[]>();
+  const nots: [number, number][] = [];
+  for (const [faceId, state] of journal) {
+    const row = index.get(faceId);
+    if (row === undefined) continue;
+    if (state.decision === 'not_a_face') excluded[row] = 1;
+    else if (typeof state.decision === 'number') {
+      const rows = byPerson.get(state.decision);
+      if (rows) rows.push(row);
+      else byPerson.set(state.decision, [row]);
+    }
+    for (const person of state.not) nots.push([row, person]);
+  }
+  // Each person's faces are must-linked to one representative face; the
+  // representatives of all persons form one cannot-link group, so persons
+  // never merge, and 'not:<person>' is a cannot-link to that representative.
+  const mustLink: [number, number][] = [];
+  const representative = new Map<number, number>();
+  for (const [person, rows] of [...byPerson.entries()].sort(([a], [b]) => a - b)) {
+    rows.sort((a, b) => a - b);
+    representative.set(person, rows[0]!);
+    for (const row of rows.slice(1)) mustLink.push([rows[0]!, row]);
+  }
+  const cannotLink = photos.map((group) => [...group]);
+  if (representative.size > 1) cannotLink.push([...representative.values()]);
+  for (const [row, person] of nots) {
+    const rep = representative.get(person);
+    if (rep !== undefined && rep !== row) cannotLink.push([row, rep]);
+  }
+  return { cannotLink, mustLink, excluded };
+}
+
+/** Clusters with the constraints; excluded faces are noise and link nothing. */
+export function clusterWithConstraints(graph: KnnGraph, faces: FaceVectors, constraints: FaceConstraints, p: ClusterParams): Clustering {
+  const anyExcluded = constraints.excluded.some((flag) => flag === 1);
+  const usable = anyExcluded ? withoutPoints(graph, constraints.excluded) : graph;
+  const { cannotLink, mustLink } = constraints;
+  let result: Clustering;
+  if (p.method === 'dbscan' && p.minPts - 1 > p.k) throw new Error(`minPts ${p.minPts} needs k >= ${p.minPts - 1} (k is ${p.k})`);
+  if (p.method === 'dbscan' && p.minPts - 1 > usable.k) {
+    // Fewer faces than minPts: none can be core, all are noise.
+    result = clusterFaces(usable, faces.vectors, faces.dim, { method: 'dbscan', eps: p.eps, minPts: usable.k + 1, cannotLink, mustLink, mutualK: p.mutualK });
+    result.labels.fill(-1);
+    result.isCore.fill(0);
+  } else {
+    result = p.method === 'dbscan'
+      ? clusterFaces(usable, faces.vectors, faces.dim, { method: 'dbscan', eps: p.eps, minPts: p.minPts, mutualK: p.mutualK, cannotLink, mustLink })
+      : clusterFaces(usable, faces.vectors, faces.dim, { method: 'average', threshold: p.threshold, cannotLink, mustLink });
+  }
+  for (let i = 0; i < faces.n; i++) {
+    if (constraints.excluded[i]) {
+      result.labels[i] = -1;
+      result.isCore[i] = 0;
+    }
+    // Distance to the nearest face of the whole graph, excluded faces included.
+    result.nnDistance[i] = graph.k > 0 && graph.indices[i * graph.k]! >= 0 ? graph.distances[i * graph.k]! : Infinity;
+  }
+  const labels = new Set<number>();
+  for (const label of result.labels) if (label >= 0) labels.add(label);
+  result.clusterCount = labels.size;
+  result.noiseCount = result.labels.reduce((count, label) => count + (label < 0 ? 1 : 0), 0);
+  return result;
+}
+
+export const cluster = defineNode({
+  name: 'cluster',
+  version: '1',
+  description: 'Clusters the accepted faces (one row per face_id) on their cached kNN graph, with photo and human constraints.',
+  params: clusterParams,
+  inputs: ['faces'],
+  outputs: {
+    clusters: {
+      description: 'Cluster of each accepted face (-1 = noise); is_core: a DBSCAN core face (average: in a cluster); nn_distance: cosine distance to its nearest face.',
+      columns: { face_id: 'VARCHAR', cluster_id: 'INTEGER', is_core: 'BOOLEAN', nn_distance: 'DOUBLE' },
+    },
+  },
+  // Human decisions change the constraints, so they are part of the input.
+  async inputFingerprint(ctx) {
+    const journal = await ctx.readCatalog(readJournal);
+    return { fingerprint: createHash('sha256').update(journalStateKey(journal, { constraintsOnly: true })).digest('hex'), prepared: journal };
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const faces = await readFaceVectors(ctx.inputs.faces!);
+    const photos = photoGroups(faces);
+    ctx.progress.total(2 * faces.n);
+    let reported = 0;
+    const started = Date.now();
+    const { graph, reused } = await cachedKnnGraph(knnGraphCacheDir(ctx.cacheDir), faces, graphParams(p), {
+      signal: ctx.signal,
+      onProgress: (phase, done) => {
+        const position = (phase === 'search' ? faces.n : 0) + done;
+        ctx.progress.advance(position - reported);
+        reported = position;
+      },
+    });
+    const graphMs = Date.now() - started;
+    const constraints = faceConstraints(faces, photos, ctx.prepared as JournalState);
+    const clustering = clusterWithConstraints(graph, faces, constraints, p);
+    const clusterMs = Date.now() - started - graphMs;
+    ctx.progress.advance(2 * faces.n - reported);
+    await ctx.writeTable('clusters', (function* () {
+      for (let i = 0; i < faces.n; i++) {
+        const nn = clustering.nnDistance[i]!;
+        yield { face_id: faces.ids[i], cluster_id: clustering.labels[i], is_core: clustering.isCore[i] === 1, nn_distance: Number.isFinite(nn) ? nn : null };
+      }
+    })());
+    const sizes = new Map<number, number>();
+    for (const label of clustering.labels) if (label >= 0) sizes.set(label, (sizes.get(label) ?? 0) + 1);
+    return {
+      faces: faces.n,
+      clusters: clustering.clusterCount,
+      noise: clustering.noiseCount,
+      largestCluster: [...sizes.values()].reduce((max, size) => Math.max(max, size), 0),
+      excluded: constraints.excluded.reduce((sum, flag) => sum + flag, 0),
+      mustLinks: constraints.mustLink.length,
+      refusedByCannotLink: clustering.refusedByCannotLink,
+      refusedMustLinks: clustering.refusedMustLinks,
+      graph: reused ? 'reused' : 'built',
+      graphMs,
+      clusterMs,
+    };
+  },
+});

@@ -1,0 +1,92 @@
+// A 2-D map of the accepted faces for browsing: UMAP on the faces' kNN graph
+// (the cluster node's cached graph when the graph parameters match, which
+// they do by default). Same faces + same parameters + same seed = the same
+// map. Human decisions are not an input: labelling never moves the map.
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { defineNode } from '../dag/node-type.ts';
+import { graphParams } from './cluster.ts';
+import { cachedKnnGraph, knnGraphCacheDir, readFaceVectors } from './lib/face-vectors.ts';
+import { truncateKnnGraph, type KnnGraph } from './lib/knn-graph.ts';
+import type { UmapOptions } from './lib/umap-fast.ts';
+import type { UmapWorkerInput, UmapWorkerMessage } from './lib/umap-worker.ts';
+
+const params = z.object({
+  seed: z.number().int().default(42),
+  /** Default as umap-learn: 500 up to 10,000 faces, 200 above. */
+  nEpochs: z.number().int().min(1).max(5000).optional(),
+  minDist: z.number().min(0).max(10).default(0.1),
+  nNeighbors: z.number().int().min(2).max(200).default(15),
+  /** The kNN graph: the same defaults as the cluster node, so both use one cached graph. */
+  k: z.number().int().min(2).max(200).default(30),
+  M: z.number().int().min(2).max(128).default(16),
+  efConstruction: z.number().int().min(10).max(4000).default(200),
+  ef: z.number().int().min(10).max(4000).default(100),
+}).strict();
+
+export const umap = defineNode({
+  name: 'umap',
+  version: '1',
+  description: 'A seeded 2-D UMAP layout of the accepted faces (one row per face_id), on their cached kNN graph.',
+  params,
+  inputs: ['faces'],
+  outputs: {
+    umap: { description: '2-D position of each accepted face.', columns: { face_id: 'VARCHAR', x: 'DOUBLE', y: 'DOUBLE' } },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    if (p.nNeighbors > p.k) throw new Error(`nNeighbors ${p.nNeighbors} needs k >= ${p.nNeighbors} (k is ${p.k})`);
+    const faces = await readFaceVectors(ctx.inputs.faces!);
+    const started = Date.now();
+    const { graph, reused } = await cachedKnnGraph(knnGraphCacheDir(ctx.cacheDir), faces, graphParams(p), { signal: ctx.signal });
+    const graphMs = Date.now() - started;
+    const nEpochs = p.nEpochs ?? (faces.n <= 10_000 ? 500 : 200);
+    ctx.progress.total(nEpochs);
+    const layout = await umapInWorker(truncateKnnGraph(graph, p.nNeighbors), { seed: p.seed, nEpochs, minDist: p.minDist, nNeighbors: p.nNeighbors }, {
+      signal: ctx.signal,
+      onEpoch: (() => {
+        let reported = 0;
+        return (epoch: number) => {
+          ctx.progress.advance(epoch - reported);
+          reported = epoch;
+        };
+      })(),
+    });
+    await ctx.writeTable('umap', (function* () {
+      for (let i = 0; i < faces.n; i++) yield { face_id: faces.ids[i], x: layout[2 * i], y: layout[2 * i + 1] };
+    })());
+    return { faces: faces.n, nEpochs, graph: reused ? 'reused' : 'built', graphMs, layoutMs: Date.now() - started - graphMs };
+  },
+});
+
+/** Runs umapLayout in a worker thread; aborting terminates it. */
+export function umapInWorker(graph: KnnGraph, options: UmapWorkerInput['options'], control: { signal?: AbortSignal; onEpoch?: NonNullable<UmapOptions['onEpoch']> } = {}): Promise<Float32Array> {
+  control.signal?.throwIfAborted();
+  // Node 20 ignores --import tsx for a worker's .ts entry: a tiny eval'd script registers tsx first (as knn-graph.ts does).
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./lib/umap-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  const input: UmapWorkerInput = { graph, options };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(bootstrap, { eval: true, workerData: input });
+    let settled = false;
+    const finish = (action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      control.signal?.removeEventListener('abort', onAbort);
+      action();
+    };
+    const onAbort = (): void => {
+      void worker.terminate();
+      finish(() => reject(control.signal?.reason ?? new Error('aborted')));
+    };
+    control.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (message: UmapWorkerMessage) => {
+      if (message.type === 'progress') control.onEpoch?.(message.epoch, message.nEpochs);
+      else if (message.type === 'error') finish(() => reject(new Error(`UMAP worker: ${message.message}`)));
+      else finish(() => resolve(message.layout));
+    });
+    worker.on('error', (error) => finish(() => reject(error)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`UMAP worker exited with code ${code} before finishing`))));
+  });
+}
