@@ -2,7 +2,7 @@
 // and the engine; errors that users can fix are printed without a stack.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { runPipeline, RunFailedError } from '../dag/executor.ts';
 import { consoleReporter, formatSeconds } from '../dag/progress.ts';
 import { loadSpecFile, SpecError, parseSpec } from '../dag/spec.ts';
@@ -12,32 +12,11 @@ import { RunLockedError } from '../datasets/run-lock.ts';
 import { Store } from '../datasets/store.ts';
 import { quoteString } from '../datasets/schema.ts';
 import { NODE_TYPES } from '../nodes/index.ts';
+import { common, out, storeFor, UsageError, type Command } from './command.ts';
 import { formatTable, toCsv, toJson } from './format.ts';
 import { initialSpec } from './init.ts';
 import { demoPhotosFolder } from './demo.ts';
 import { peopleCommands } from './people-commands.ts';
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: ParseArgsConfig['options'];
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
-}
-
-const common = {
-  config: { type: 'string', short: 'c', default: 'mnemo.yaml' },
-  data: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const out = (text: string) => process.stdout.write(`${text}\n`);
-
-function storeFor(values: Record<string, unknown>): Store {
-  if (typeof values.data === 'string') return new Store(values.data);
-  const config = String(values.config ?? 'mnemo.yaml');
-  if (existsSync(config)) return new Store(loadSpecFile(config, NODE_TYPES).dataDir);
-  return new Store('./mnemo-data');
-}
 
 const commands: Record<string, Command> = {
   init: {
@@ -260,7 +239,6 @@ async function resolveRunId(store: Store, arg: string | undefined): Promise<numb
   return row.run_id;
 }
 
-class UsageError extends Error {}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));

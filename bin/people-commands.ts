@@ -2,8 +2,6 @@
 // (`mnemo person ...`), gold labels (`mnemo gold import ...`), run metrics
 // (`mnemo metrics`) and parameter sweeps (`mnemo sweep`). bin/cli.ts spreads
 // `peopleCommands` into its command table.
-import { existsSync } from 'node:fs';
-import type { ParseArgsConfig } from 'node:util';
 import { runPipeline } from '../dag/executor.ts';
 import { silentReporter, type Reporter } from '../dag/progress.ts';
 import { loadSpecFile, parseScalar, type NodeRegistry, type PipelineSpec } from '../dag/spec.ts';
@@ -13,31 +11,8 @@ import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
 import { NODE_TYPES } from '../nodes/index.ts';
 import { formatMetrics, runMetrics } from '../reports/metrics.ts';
+import { common, out, storeFor, UsageError, type Command } from './command.ts';
 import { formatTable, toJson } from './format.ts';
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: ParseArgsConfig['options'];
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
-}
-
-class PeopleUsageError extends Error {}
-
-const common = {
-  config: { type: 'string', short: 'c', default: 'mnemo.yaml' },
-  data: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const out = (text: string) => process.stdout.write(`${text}\n`);
-
-function storeFor(values: Record<string, unknown>): Store {
-  if (typeof values.data === 'string') return new Store(values.data);
-  const config = String(values.config ?? 'mnemo.yaml');
-  if (existsSync(config)) return new Store(loadSpecFile(config, NODE_TYPES).dataDir);
-  return new Store('./mnemo-data');
-}
 
 /** Mistakes a user can fix print as one line (exit 2), like the other commands. */
 function friendly(command: Command, name: string): Command {
@@ -47,7 +22,7 @@ function friendly(command: Command, name: string): Command {
       try {
         return await command.run(values, positionals);
       } catch (error) {
-        if (error instanceof PeopleUsageError || error instanceof PersonsError || error instanceof GoldError) {
+        if (error instanceof PersonsError || error instanceof GoldError) {
           process.stderr.write(`mnemo ${name}: ${error.message}\n`);
           return 2;
         }
@@ -58,7 +33,7 @@ function friendly(command: Command, name: string): Command {
 }
 
 function positiveInt(text: string | undefined, what: string): number {
-  if (!text || !/^\d+$/.test(text)) throw new PeopleUsageError(`${what} must be a number (got '${text ?? ''}')`);
+  if (!text || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a number (got '${text ?? ''}')`);
   return Number(text);
 }
 
@@ -105,7 +80,7 @@ const person: Command = {
         out(`merged ${args[0]} into ${args[1]} (${batch(await persons.merge(positiveInt(args[0], 'FROM'), positiveInt(args[1], 'INTO')))}); undo with: mnemo person undo`);
         return 0;
       case 'assign': {
-        if (args.length < 2) throw new PeopleUsageError('usage: mnemo person assign FACE_ID [FACE_ID ...] TARGET');
+        if (args.length < 2) throw new UsageError('usage: mnemo person assign FACE_ID [FACE_ID ...] TARGET');
         out(`assigned (${batch(await persons.assign(args.slice(0, -1), args[args.length - 1]!))})`);
         return 0;
       }
@@ -136,7 +111,7 @@ const person: Command = {
         return 0;
       }
       default:
-        throw new PeopleUsageError(`${action ? `unknown action '${action}'` : 'give an action'}\n${PERSON_USAGE}`);
+        throw new UsageError(`${action ? `unknown action '${action}'` : 'give an action'}\n${PERSON_USAGE}`);
     }
   },
 };
@@ -148,7 +123,7 @@ mnemo gold import pets FILE.csv    (columns pet_id, correct, label, verified_at)
   [--config FILE | --data DIR]`,
   options: { ...common },
   async run(values, [action, kind, file]) {
-    if (action !== 'import' || (kind !== 'faces' && kind !== 'pets') || !file) throw new PeopleUsageError('usage: mnemo gold import faces|pets FILE.csv');
+    if (action !== 'import' || (kind !== 'faces' && kind !== 'pets') || !file) throw new UsageError('usage: mnemo gold import faces|pets FILE.csv');
     const store = storeFor(values);
     const result = kind === 'faces' ? await importFacesGold(store, file) : await importPetsGold(store, file);
     out(`imported ${result.rows} ${kind} gold label${result.rows === 1 ? '' : 's'} from ${result.total} CSV row${result.total === 1 ? '' : 's'}`);
@@ -166,7 +141,7 @@ const metrics: Command = {
     if (runArg && runArg !== 'latest') runId = positiveInt(runArg, 'RUN');
     else {
       const [row] = await store.read((catalog) => catalog.rows<{ run_id: number | null }>("SELECT max(run_id) AS run_id FROM runs WHERE status = 'succeeded'"));
-      if (!row?.run_id) throw new PeopleUsageError('no successful run yet');
+      if (!row?.run_id) throw new UsageError('no successful run yet');
       runId = row.run_id;
     }
     const result = await runMetrics(store, runId);
@@ -186,16 +161,16 @@ export interface SweepAxis {
 /** `node.param=a:b:step` (inclusive, float-safe), `node.param=a,b,c`, or `node.param=value`. */
 export function parseSweepAxis(text: string): SweepAxis {
   const match = /^([^.=\s]+\.[^=\s]+)=(.+)$/.exec(text);
-  if (!match) throw new PeopleUsageError(`'${text}': expected node.param=a:b:step, node.param=a,b or node.param=value`);
+  if (!match) throw new UsageError(`'${text}': expected node.param=a:b:step, node.param=a,b or node.param=value`);
   const [, key, spec] = match as unknown as [string, string, string];
   const range = /^(-?[\d.]+):(-?[\d.]+):([\d.]+)$/.exec(spec);
   if (range) {
     const [from, to, step] = [Number(range[1]), Number(range[2]), Number(range[3])];
-    if (![from, to, step].every(Number.isFinite) || step <= 0 || to < from) throw new PeopleUsageError(`'${text}': a range needs from <= to and a step above 0`);
+    if (![from, to, step].every(Number.isFinite) || step <= 0 || to < from) throw new UsageError(`'${text}': a range needs from <= to and a step above 0`);
     // Decimal places of the inputs, so 0.35 + 3 * 0.05 prints as 0.5, not 0.5000000000000001.
     const decimals = Math.max(...range.slice(1, 4).map((part) => (part!.split('.')[1] ?? '').length));
     const count = Math.floor((to - from) / step + 1e-9) + 1;
-    if (count > 1000) throw new PeopleUsageError(`'${text}': ${count} values is too many`);
+    if (count > 1000) throw new UsageError(`'${text}': ${count} values is too many`);
     return { key, values: Array.from({ length: count }, (_, i) => Number((from + i * step).toFixed(decimals))) };
   }
   return { key, values: spec.split(',').map((part) => parseScalar(part.trim())) };
@@ -232,7 +207,7 @@ export interface SweepResult {
 export function sweepNodes(spec: PipelineSpec, registry: NodeRegistry): string[] {
   const byName = new Map(spec.nodes.map((node) => [node.name, node]));
   const target = spec.nodes.find((node) => registry.get(node.type)?.name === 'assign') ?? spec.nodes.find((node) => registry.get(node.type)?.name === 'cluster');
-  if (!target) throw new PeopleUsageError('the pipeline has no assign or cluster node to sweep');
+  if (!target) throw new UsageError('the pipeline has no assign or cluster node to sweep');
   const keep = new Set<string>();
   const visit = (name: string) => {
     if (keep.has(name)) return;
@@ -257,7 +232,7 @@ export async function runSweep(options: {
   onSetting?: (index: number, total: number, setting: string, row: SweepRow) => void;
 }): Promise<SweepResult> {
   const settings = sweepSettings(options.axes);
-  if (settings.length > 200) throw new PeopleUsageError(`${settings.length} settings is too many for one sweep (at most 200)`);
+  if (settings.length > 200) throw new UsageError(`${settings.length} settings is too many for one sweep (at most 200)`);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const sweepId = `sweep-${stamp}-${process.pid}`;
   // Every setting is validated before the first run starts.
@@ -321,7 +296,7 @@ const sweep: Command = {
   e.g. mnemo sweep cluster.eps=0.35:0.65:0.05 cluster.minPts=2,3`,
   options: { ...common, json: { type: 'boolean' } },
   async run(values, args) {
-    if (args.length === 0) throw new PeopleUsageError('give at least one node.param=values, e.g. cluster.eps=0.35:0.65:0.05');
+    if (args.length === 0) throw new UsageError('give at least one node.param=values, e.g. cluster.eps=0.35:0.65:0.05');
     const axes = args.map(parseSweepAxis);
     const config = String(values.config);
     const loadSpec = (overrides: string[]) => loadSpecFile(config, NODE_TYPES, { overrides });

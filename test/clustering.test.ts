@@ -4,34 +4,14 @@ import { averageLinkage, clusterFaces, dbscan, type ClusterParams, type Clusteri
 import { bruteForceKnnGraph } from '../nodes/lib/knn-graph.ts';
 import { adjustedRandIndex } from '../nodes/lib/cluster-metrics.ts';
 import { generateSyntheticEmbeddings, measureSpread } from '../nodes/lib/synthetic-embeddings.ts';
-import { mulberry32 } from '../nodes/lib/umap-fast.ts';
+import { unitBlobs } from './support/blobs.ts';
 
 /** Unit vectors in 2-D at the given angles (degrees): cosine distance 1 - cos(difference). */
 function onCircle(angles: number[]): Float32Array {
   return Float32Array.from(angles.flatMap((a) => [Math.cos((a * Math.PI) / 180), Math.sin((a * Math.PI) / 180)]));
 }
 
-/** Blobs in `dim` dimensions: `count` points per blob at cosine `spread` from its random centre, plus optional extra points. */
-function blobs(blobCount: number, count: number, dim: number, seed: number): { vectors: Float32Array; labels: Int32Array } {
-  const random = mulberry32(seed);
-  const vectors = new Float32Array(blobCount * count * dim);
-  const labels = new Int32Array(blobCount * count);
-  for (let b = 0; b < blobCount; b++) {
-    const centre = Array.from({ length: dim }, () => random() - 0.5);
-    for (let p = 0; p < count; p++) {
-      const i = b * count + p;
-      labels[i] = b;
-      let norm = 0;
-      for (let d = 0; d < dim; d++) {
-        const value = centre[d]! + (random() - 0.5) * 0.3;
-        vectors[i * dim + d] = value;
-        norm += value * value;
-      }
-      for (let d = 0; d < dim; d++) vectors[i * dim + d] = vectors[i * dim + d]! / Math.sqrt(norm);
-    }
-  }
-  return { vectors, labels };
-}
+const blobs = (blobCount: number, count: number, dim: number, seed: number) => unitBlobs(blobCount, count, dim, seed, 0.3);
 
 const methods: ClusterParams[] = [
   { method: 'dbscan', eps: 0.3, minPts: 2 },

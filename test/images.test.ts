@@ -13,7 +13,9 @@ import { parseSpec } from '../dag/spec.ts';
 import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
 import { NODE_TYPES } from '../nodes/index.ts';
-import { facesFixtures, skipUnless } from './fixtures.ts';
+import { demoPhotosDir, facesFixtures, petsFixtures, skipUnless } from './fixtures.ts';
+import { importPetsGold } from '../datasets/gold.ts';
+import { runMetrics } from '../reports/metrics.ts';
 import { tempDir } from './helpers.ts';
 
 const fast = '{workers: 2, thumbnails: {enabled: false}, pets: {enabled: false}}';
@@ -167,4 +169,25 @@ test('source rules: the work folder is hashed and de-duplicated but gets no face
   assert.deepEqual(hashed.map((row) => `${row.source}:${row.path}`), ['family:obama2.jpg', 'work:obama2-copy.jpg', 'work:слайд.jpg']);
   const duplicates = await sql(`SELECT count(DISTINCT group_id) AS groups, count(*) AS files FROM run${summary.runId}.duplicates`);
   assert.deepEqual(duplicates, [{ groups: 1, files: 2 }], 'the copy in the work folder is still found as a duplicate');
+});
+
+test('pets through the images node: one pet in chelsea.png, none in the other photos; pets gold gives precision', { skip: skipUnless(petsFixtures) || skipUnless(demoPhotosDir) }, async () => {
+  const dir = tempDir();
+  const sources = `  - name: pets\n    path: ${petsFixtures}\n  - name: demo\n    path: ${demoPhotosDir}\n    include: ["sample*.jpg"]\n`;
+  const { run, sql, store } = pipeline(dir, sources, '{workers: 2, thumbnails: {enabled: false}, hashes: {enabled: false}, faces: {enabled: false}}', '');
+  const summary = await run();
+  const pets = await sql(`SELECT f.path, p.pet_id, p.label, p.pet_label, p.score, p.cat_score, p.dog_score FROM run${summary.runId}.pets p JOIN run${summary.runId}.files f USING (file_id)`);
+  assert.equal(pets.length, 1, JSON.stringify(pets));
+  const [chelsea] = pets;
+  assert.equal(chelsea!.path, 'chelsea.png');
+  assert.equal(chelsea!.pet_label, 'pet');
+  assert.ok(['cat', 'dog'].includes(String(chelsea!.label)));
+  assert.equal(chelsea!.score, Math.max(Number(chelsea!.cat_score), Number(chelsea!.dog_score)), 'both scores kept, the label is the higher');
+
+  const csv = join(dir, 'pets-gold.csv');
+  writeFileSync(csv, `pet_id,correct,label\n${chelsea!.pet_id},true,cat\n`);
+  await importPetsGold(store, csv);
+  const metrics = await runMetrics(store, summary.runId);
+  assert.equal(metrics.pets?.precision, 1);
+  assert.equal(metrics.pets?.checked, 1);
 });

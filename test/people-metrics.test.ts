@@ -14,24 +14,13 @@ import { NODE_TYPES } from '../nodes/index.ts';
 import { runMetrics } from '../reports/metrics.ts';
 import { bestSetting, formatSweep, parseSweepAxis, runSweep, sweepSettings, type SweepRow } from '../bin/people-commands.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
+import { fixturePeopleYaml } from './support/people-spec.ts';
 import { runCli, tempDir } from './helpers.ts';
 
 const skip = skipUnless(facesFixtures);
 const dir = skip ? '' : tempDir('mnemo-metrics-');
 const store = new Store(join(dir, 'data'));
-const yaml = `data: ./data
-sources:
-  - name: photos
-    path: ${JSON.stringify(facesFixtures)}
-nodes:
-  scan:
-  hash:
-  images:
-    params: {thumbnails: {enabled: false}, pets: {enabled: false}}
-  cluster:
-  assign:
-  umap:
-`;
+const yaml = fixturePeopleYaml(facesFixtures);
 const spec = (overrides: string[] = []) => parseSpec(yaml, join(dir, 'mnemo.yaml'), NODE_TYPES, { overrides });
 const close = (actual: number | null | undefined, expected: number) => assert.ok(actual !== null && actual !== undefined && Math.abs(actual - expected) < 1e-12, `${actual} != ${expected}`);
 

@@ -12,24 +12,13 @@ import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
 import { NODE_TYPES } from '../nodes/index.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
+import { fixturePeopleYaml } from './support/people-spec.ts';
 import { tempDir } from './helpers.ts';
 
 const skip = skipUnless(facesFixtures);
 const dir = skip ? '' : tempDir('mnemo-people-');
 const store = new Store(join(dir, 'data'));
-const yaml = `data: ./data
-sources:
-  - name: photos
-    path: ${JSON.stringify(facesFixtures)}
-nodes:
-  scan:
-  hash:
-  images:
-    params: {thumbnails: {enabled: false}, pets: {enabled: false}}
-  cluster:
-  assign:
-  umap:
-`;
+const yaml = fixturePeopleYaml(facesFixtures);
 
 async function run(overrides: string[] = [], options: RunOptions = {}): Promise<RunSummary> {
   const summary = await runPipeline(parseSpec(yaml, join(dir, 'mnemo.yaml'), NODE_TYPES, { overrides }), NODE_TYPES, store, options);

@@ -12,28 +12,9 @@ import {
   smoothKnnDistances,
   umapLayout,
 } from '../nodes/lib/umap-fast.ts';
+import { unitBlobs } from './support/blobs.ts';
 
-/** Well-separated blobs on the unit sphere in `dim` dimensions. */
-function blobs(blobCount: number, count: number, dim: number, seed: number): { vectors: Float32Array; labels: Int32Array } {
-  const random = mulberry32(seed);
-  const vectors = new Float32Array(blobCount * count * dim);
-  const labels = new Int32Array(blobCount * count);
-  for (let b = 0; b < blobCount; b++) {
-    const centre = Array.from({ length: dim }, () => random() - 0.5);
-    for (let p = 0; p < count; p++) {
-      const i = b * count + p;
-      labels[i] = b;
-      let norm = 0;
-      for (let d = 0; d < dim; d++) {
-        const value = centre[d]! + (random() - 0.5) * 0.2;
-        vectors[i * dim + d] = value;
-        norm += value * value;
-      }
-      for (let d = 0; d < dim; d++) vectors[i * dim + d] = vectors[i * dim + d]! / Math.sqrt(norm);
-    }
-  }
-  return { vectors, labels };
-}
+const blobs = (blobCount: number, count: number, dim: number, seed: number) => unitBlobs(blobCount, count, dim, seed, 0.2);
 
 const data = blobs(5, 40, 32, 3);
 const graph: KnnGraph = bruteForceKnnGraph(data.vectors, 32, 15);
