@@ -111,6 +111,7 @@ const commands: Record<string, Command> = {
       const { scratchConnection } = await import('../datasets/parquet.ts');
       const connection = await scratchConnection();
       await connection.run(`COPY (SELECT * FROM read_parquet(${quoteString(store.absolute(path))})) TO ${quoteString(`${target}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`);
+      connection.closeSync();
       (await import('node:fs')).renameSync(`${target}.tmp`, target);
       out(`wrote ${target}`);
       return 0;
@@ -193,10 +194,17 @@ const commands: Record<string, Command> = {
       const code = await runAndReport(spec, new Store(spec.dataDir), {});
       if (code === 0) {
         const store = new Store(spec.dataDir);
-        const result = await readOnlyQuery(store, `SELECT f.path, i.width || 'x' || i.height AS pixels, count(fa.face_id) FILTER (WHERE NOT fa.rejected) AS faces,
-            count(fa.face_id) FILTER (WHERE fa.rejected) AS rejected_faces, (SELECT count(*) FROM latest.pets p WHERE p.file_id = f.file_id) AS pets
-          FROM latest.files f JOIN latest.images i USING (file_id) LEFT JOIN latest.faces fa USING (file_id) GROUP BY ALL ORDER BY f.path`);
-        out(`\n${formatTable(result.columns, result.rows)}\n\nexplore: npx mnemo sql --config ${config} "SELECT * FROM latest.files"`);
+        const photos = await readOnlyQuery(store, `SELECT f.path, i.width || 'x' || i.height AS pixels, e.taken_at, round(e.lat, 4) AS lat, round(e.lon, 4) AS lon,
+            count(fa.face_id) FILTER (WHERE NOT fa.rejected) AS faces, count(fa.face_id) FILTER (WHERE fa.rejected) AS rejected_faces,
+            (SELECT count(*) FROM latest.pets p WHERE p.file_id = f.file_id) AS pets
+          FROM latest.files f JOIN latest.images i USING (file_id) LEFT JOIN latest.exif e USING (file_id) LEFT JOIN latest.faces fa USING (file_id)
+          GROUP BY ALL ORDER BY f.path`);
+        const people = await readOnlyQuery(store, `SELECT count(DISTINCT cluster_id) FILTER (WHERE cluster_id >= 0) AS clusters,
+            count(*) FILTER (WHERE cluster_id < 0) AS unclustered_faces,
+            round((SELECT avg(stranger::INT) FROM latest.person_assignment), 2) AS strangers_share
+          FROM latest.clusters`);
+        out(`\n${formatTable(photos.columns, photos.rows)}\n\n${formatTable(people.columns, people.rows)}`);
+        out(`\nexplore:\n  npx mnemo show latest --config ${config}\n  npx mnemo sql --config ${config} "SELECT * FROM latest.clusters JOIN latest.faces USING (face_id)"\n  npx mnemo person create "Anna" --config ${config}   # then: mnemo person assign FACE_ID 1, and run again`);
       }
       return code;
     },

@@ -208,6 +208,14 @@ function readNodes(document: Document, node: YamlNode | undefined, registry: Nod
       else issue(`node '${spec.name}': table '${table}' is written by ${providers.map((p) => `'${p.name}'`).join(' and ')}; say which with \`needs\``, where.get(spec.name), spec.name);
     }
   }
+  // run<ID>.<table> must name one table: two nodes may not write the same one.
+  const writers = new Map<string, string[]>();
+  for (const spec of specs) {
+    for (const table of Object.keys(registry.get(spec.type)?.outputs ?? {})) writers.set(table, [...(writers.get(table) ?? []), spec.name]);
+  }
+  for (const [table, names] of writers) {
+    if (names.length > 1) issue(`table '${table}' is written by ${names.map((name) => `'${name}'`).join(' and ')}; a run's table names must be unique, so keep one of them`, where.get(names[1]!), names[1]!);
+  }
   const cycle = findCycle(specs);
   if (cycle) issue(`cycle: ${cycle.join(' -> ')}`, where.get(cycle[0]!), cycle[0]!);
   void document;

@@ -7,19 +7,35 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { columnList, fixedArrayLength, plainRows, quoteIdent, quoteString, type ColumnType, type Row, type TableSchema } from './schema.ts';
 
-let scratch: Promise<DuckDBConnection> | undefined;
+let scratch: Promise<DuckDBInstance> | undefined;
 
-/** A process-wide in-memory DuckDB for staging rows and reading Parquet; never touches the catalog file. */
-export function scratchConnection(): Promise<DuckDBConnection> {
-  scratch ??= DuckDBInstance.create(':memory:').then((instance) => instance.connect());
-  return scratch;
+/**
+ * A new connection to the process-wide in-memory DuckDB (staging rows,
+ * reading Parquet; never the catalog file). One per operation: nodes run side
+ * by side, and one connection must not run two queries at once. Close it.
+ */
+export async function scratchConnection(): Promise<DuckDBConnection> {
+  scratch ??= DuckDBInstance.create(':memory:');
+  return (await scratch).connect();
+}
+
+async function withScratch<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const connection = await scratchConnection();
+  try {
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+  }
 }
 
 let tableCounter = 0;
 
 /** Writes rows to `path` atomically (temporary name in the same folder, then rename). Returns the row count. */
-export async function writeParquet(path: string, schema: TableSchema, rows: Iterable<Row>): Promise<number> {
-  const connection = await scratchConnection();
+export function writeParquet(path: string, schema: TableSchema, rows: Iterable<Row>): Promise<number> {
+  return withScratch((connection) => writeRows(connection, path, schema, rows));
+}
+
+async function writeRows(connection: DuckDBConnection, path: string, schema: TableSchema, rows: Iterable<Row>): Promise<number> {
   const staging = `staging_${process.pid}_${++tableCounter}`;
   await connection.run(`CREATE TABLE ${staging} (${columnList(schema)})`);
   try {
@@ -71,10 +87,11 @@ function appendValue(appender: DuckDBAppender, index: number, type: ColumnType, 
 export { quoteIdent };
 
 /** Runs a query on the scratch DuckDB (use read_parquet on input paths); small and medium results. */
-export async function queryRows<T = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<T[]> {
-  const connection = await scratchConnection();
-  const reader = await connection.runAndReadAll(sql, values as never);
-  return plainRows<T>(reader.getRowObjectsJS() as Record<string, unknown>[]);
+export function queryRows<T = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<T[]> {
+  return withScratch(async (connection) => {
+    const reader = await connection.runAndReadAll(sql, values as never);
+    return plainRows<T>(reader.getRowObjectsJS() as Record<string, unknown>[]);
+  });
 }
 
 /** `read_parquet('<path>')` for SQL text. */
@@ -95,8 +112,11 @@ const CHUNK_ROWS = 2048; // DuckDB's vector size
  * vectors' child data in one memcpy per chunk, about 50x faster than
  * appending FLOAT[512] values row by row.
  */
-export async function writeParquetColumns(path: string, schema: TableSchema, columns: Columns, rowCount: number): Promise<number> {
-  const connection = await scratchConnection();
+export function writeParquetColumns(path: string, schema: TableSchema, columns: Columns, rowCount: number): Promise<number> {
+  return withScratch((connection) => writeColumns(connection, path, schema, columns, rowCount));
+}
+
+async function writeColumns(connection: DuckDBConnection, path: string, schema: TableSchema, columns: Columns, rowCount: number): Promise<number> {
   const staging = `staging_${process.pid}_${++tableCounter}`;
   await connection.run(`CREATE TABLE ${staging} (${columnList(schema)})`);
   const temporary = `${path}.tmp-${process.pid}`;
@@ -158,8 +178,11 @@ function toDuckValue(type: ColumnType, value: unknown): DuckDBValue {
  * COPY (query) to Parquet atomically, casting to the declared schema so the
  * table's columns and types are exactly what the node declares.
  */
-export async function copyQueryToParquet(path: string, schema: TableSchema, sql: string): Promise<number> {
-  const connection = await scratchConnection();
+export function copyQueryToParquet(path: string, schema: TableSchema, sql: string): Promise<number> {
+  return withScratch((connection) => copyQuery(connection, path, schema, sql));
+}
+
+async function copyQuery(connection: DuckDBConnection, path: string, schema: TableSchema, sql: string): Promise<number> {
   const select = Object.entries(schema.columns).map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`).join(', ');
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.tmp-${process.pid}`;

@@ -102,3 +102,8 @@ test('several mistakes are all reported at once', () => {
   const error = issuesOf(valid.replace('concurrency: 2', 'concurrency: 0\n      speed: 3').replace('needs: [scan]', 'needs: [scan, nothing]'));
   assert.equal(error.issues.length, 3);
 });
+
+test('two nodes writing the same table are refused (run<ID>.<table> must name one table)', () => {
+  const error = issuesOf(`${valid}  hash2:\n    type: hash\n    needs: [scan]\n`);
+  assert.match(error.message, /mnemo\.yaml:11: table 'hashes' is written by 'hash' and 'hash2'; a run's table names must be unique/);
+});
