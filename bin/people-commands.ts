@@ -245,6 +245,7 @@ export async function runSweep(options: {
     const setting = overrides.join(' ');
     const summary = await runPipeline({ ...spec, nodes: spec.nodes.filter((node) => nodes.includes(node.name)) }, options.registry, options.store, {
       tags: { sweep: sweepId, setting },
+      updateLatest: false, // a sweep explores; latest stays the configured pipeline's run
       reporter: options.reporter ?? silentReporter,
       command: `mnemo sweep ${setting}`,
     });
@@ -286,7 +287,7 @@ export function formatSweep(result: SweepResult): string {
     `sweep ${result.sweepId}: nodes ${result.nodes.join(', ')}; f1 / ari = clusters ${result.reference}; person_f1 = person assignment`,
     table,
     best,
-    `note: latest now points at run ${result.rows[result.rows.length - 1]?.runId ?? '-'}; \`mnemo run\` restores your configured settings (reusing what is computed)`,
+    'latest.* still points at the last full run; query a setting as run<ID>.clusters',
   ].join('\n');
 }
 

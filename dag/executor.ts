@@ -22,6 +22,8 @@ export interface RunOptions {
   /** Finish the newest unfinished run instead of starting a new one. */
   resume?: boolean;
   tags?: Record<string, unknown>;
+  /** Re-point `latest.*` at this run when it succeeds; default: yes, unless `only` (a partial run). Sweeps say false. */
+  updateLatest?: boolean;
   reporter?: Reporter;
   signal?: AbortSignal;
   command?: string;
@@ -202,7 +204,7 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
     await Promise.all(finished.values());
     if (!failure && options.signal?.aborted) failure = 'interrupted';
     const status = failure ? 'failed' : 'succeeded';
-    await store.finishRun(runId, status, failure);
+    await store.finishRun(runId, status, failure, options.updateLatest ?? !options.only);
     const summary: RunSummary = { runId, status, message: failure, nodes: order.map((n) => summaries.find((s) => s.node === n.name)).filter((s): s is NodeSummary => Boolean(s)) };
     reporter.log(`run ${runId} ${status}${failure ? `: ${failure}` : ''}`);
     return summary;

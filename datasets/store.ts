@@ -142,13 +142,13 @@ export class Store {
     await this.completeNode(runId, { ...outcome, outputs: {} }, errors);
   }
 
-  async finishRun(runId: number, status: 'succeeded' | 'failed', message: string | null): Promise<void> {
+  async finishRun(runId: number, status: 'succeeded' | 'failed', message: string | null, updateLatest = true): Promise<void> {
     await this.write((catalog) =>
       catalog.transaction(async (connection) => {
         await connection.run('UPDATE runs SET status = $1, finished_at = now(), message = $2 WHERE run_id = $3', [status, message, runId]);
         await connection.run(`CREATE SCHEMA IF NOT EXISTS run${runId}`);
         await connection.run(`CREATE OR REPLACE VIEW run${runId}.errors AS SELECT * FROM main.errors WHERE run_id = ${runId}`);
-        if (status === 'succeeded') await this.pointLatestAt(connection, runId);
+        if (status === 'succeeded' && updateLatest) await this.pointLatestAt(connection, runId);
       }),
     );
   }

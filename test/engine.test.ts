@@ -111,6 +111,8 @@ test('reuse happens when and only when nothing a node depends on changed', async
   assert.deepEqual(rows.rows, [{ n: 5, total: 30 }]);
   const latest = await readOnlyQuery(store, 'SELECT count(*) AS n FROM latest.doubled');
   assert.deepEqual(latest.rows, [{ n: 7 }]);
+  const latestRun = await readOnlyQuery(store, "SELECT value FROM meta WHERE key = 'latest_run'");
+  assert.equal(latestRun.rows[0]!.value, String(forced.runId), 'an --only run is partial: latest stays on the last full run');
   const recorded = await store.read((catalog) => catalog.rows<{ node: string; status: string; reused_from: number | null }>('SELECT node, status, reused_from FROM run_nodes WHERE run_id = $1 ORDER BY node', [second.runId]));
   assert.deepEqual(recorded, [{ node: 'doubled', status: 'reused', reused_from: first.runId }, { node: 'numbers', status: 'reused', reused_from: first.runId }]);
 });

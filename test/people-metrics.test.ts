@@ -106,6 +106,7 @@ test('gold import and metrics: 1.0 with the right labels, exact lower values wit
 });
 
 test('a sweep runs cluster + assign once per setting, tagged, reusing images, and picks the best setting', { skip }, async () => {
+  const latestBefore = await store.read((catalog) => catalog.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'latest_run'"));
   const result = await runSweep({ loadSpec: spec, registry: NODE_TYPES, store, axes: [parseSweepAxis('cluster.eps=0.3,0.5')] });
   assert.deepEqual(result.nodes, ['scan', 'hash', 'images', 'cluster', 'assign']);
   assert.deepEqual(result.rows.map((row) => [row.setting, row.status, row.clusters]), [['cluster.eps=0.3', 'succeeded', 2], ['cluster.eps=0.5', 'succeeded', 2]]);
@@ -121,6 +122,8 @@ test('a sweep runs cluster + assign once per setting, tagged, reusing images, an
   const nodes = await store.read((catalog) => catalog.rows<{ node: string; status: string }>(`SELECT node, status FROM run_nodes WHERE run_id IN (${runs.map((r) => r.run_id).join(', ')}) ORDER BY run_id, node`));
   assert.ok(nodes.filter((n) => n.node === 'images').every((n) => n.status === 'reused'), 'images is reused');
   assert.ok(!nodes.some((n) => n.node === 'umap'), 'umap is left out of sweeps');
+  const latestAfter = await store.read((catalog) => catalog.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'latest_run'"));
+  assert.deepEqual(latestAfter, latestBefore, 'a sweep leaves latest.* on the last full run');
   const text = formatSweep(result);
   assert.match(text, /^setting\s+run\s+clusters\s+strangers\s+f1\s+ari\s+person_f1$/m);
   assert.match(text, /^best: cluster\.eps=0\.3 \(run \d+, F1 0\.800, strangers 0\.000\); apply with: mnemo run --set cluster\.eps=0\.3$/m);
