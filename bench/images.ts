@@ -37,6 +37,16 @@ function rssSampler() {
   };
 }
 
+/** The exif node over the same photos (its own pass: it reads file headers, not pixels). */
+async function runExif(folder: string) {
+  const dataDir = join(root, 'data-exif');
+  const yaml = `data: ${dataDir}\nsources:\n  - name: photos\n    path: ${folder}\nnodes:\n  scan:\n  hash:\n  exif:\n`;
+  const summary = await runPipeline(parseSpec(yaml, join(root, 'mnemo.yaml'), NODE_TYPES), NODE_TYPES, new Store(dataDir));
+  const node = summary.nodes.find((n) => n.node === 'exif')!;
+  console.log(`${'exif node'.padEnd(34)} ${(Number(node.metadata.computed) / (node.durationMs / 1000)).toFixed(1).padStart(6)} images/s  (${String(node.metadata.computed)} photos in ${(node.durationMs / 1000).toFixed(1)} s)`);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 async function runImages(label: string, folder: string, params: string) {
   const dataDir = join(root, `data-${label.replace(/\W+/g, '-')}`);
   const yaml = `data: ${dataDir}\nsources:\n  - name: photos\n    path: ${folder}\nnodes:\n  scan:\n  hash:\n  images:\n    params: ${params}\n`;
@@ -64,6 +74,7 @@ try {
   await runImages('faces only, 2 workers', photos, `{workers: 2, ${facesOnly}}`);
   await runImages('all analyses, 2 workers', photos, '{workers: 2}');
   await runImages('hashes + thumbnails, 2 workers', photos, '{workers: 2, faces: {enabled: false}, pets: {enabled: false}}');
+  await runExif(photos);
   if (!args.includes('--skip-12mp')) {
     const big = join(root, 'big');
     mkdirSync(big);
