@@ -157,7 +157,7 @@ export class WorkerPool<TaskIn, TaskOut> {
  * Worker's execArgv (nodejs/node#47747), so a .ts worker starts from a small
  * data: module that registers tsx in the new thread, then imports the file.
  */
-function workerEntry(workerFile: URL): URL {
+export function workerEntry(workerFile: URL): URL {
   if (!workerFile.pathname.endsWith('.ts')) return workerFile;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(workerFile.href)});\n`;
@@ -180,5 +180,42 @@ export function serveTasks<TaskIn, TaskOut>(handle: (task: TaskIn) => Promise<Ta
       const reply: ReplyMessage<TaskOut> = { id, ok: false, error: error instanceof Error ? error.message : String(error) };
       port.postMessage(reply);
     }
+  });
+}
+
+/** What a one-shot worker posts: progress reports, then one result or one error. */
+export type OneShotMessage<Progress, Result> = ({ type: 'progress' } & Progress) | ({ type: 'done' } & Result) | { type: 'error'; message: string };
+
+/**
+ * Runs one job in a worker of its own (a blocking library such as hnswlib or
+ * a UMAP loop), forwarding its progress; aborting `signal` terminates it.
+ */
+export function runInWorker<Progress, Result>(
+  workerFile: URL,
+  workerData: unknown,
+  options: { label: string; signal?: AbortSignal; onProgress?: (progress: Progress) => void },
+): Promise<Result> {
+  options.signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerEntry(workerFile), { workerData });
+    let settled = false;
+    const finish = (action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      action();
+    };
+    const onAbort = (): void => {
+      void worker.terminate();
+      finish(() => reject(options.signal?.reason ?? new Error('aborted')));
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (message: OneShotMessage<Progress, Result>) => {
+      if (message.type === 'progress') options.onProgress?.(message);
+      else if (message.type === 'error') finish(() => reject(new Error(`${options.label}: ${message.message}`)));
+      else finish(() => resolve(message));
+    });
+    worker.on('error', (error) => finish(() => reject(error)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`${options.label} exited with code ${code} before finishing`))));
   });
 }

@@ -2,14 +2,14 @@
 // (the cluster node's cached graph when the graph parameters match, which
 // they do by default). Same faces + same parameters + same seed = the same
 // map. Human decisions are not an input: labelling never moves the map.
-import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { graphParams } from './cluster.ts';
 import { cachedKnnGraph, knnGraphCacheDir, readFaceVectors } from './lib/face-vectors.ts';
 import { truncateKnnGraph, type KnnGraph } from './lib/knn-graph.ts';
 import type { UmapOptions } from './lib/umap-fast.ts';
-import type { UmapWorkerInput, UmapWorkerMessage } from './lib/umap-worker.ts';
+import { runInWorker } from '../dag/worker-pool.ts';
+import type { UmapWorkerInput, UmapWorkerProgress } from './lib/umap-worker.ts';
 
 const params = z.object({
   seed: z.number().int().default(42),
@@ -60,33 +60,12 @@ export const umap = defineNode({
 });
 
 /** Runs umapLayout in a worker thread; aborting terminates it. */
-export function umapInWorker(graph: KnnGraph, options: UmapWorkerInput['options'], control: { signal?: AbortSignal; onEpoch?: NonNullable<UmapOptions['onEpoch']> } = {}): Promise<Float32Array> {
-  control.signal?.throwIfAborted();
-  // Node 20 ignores --import tsx for a worker's .ts entry: a tiny eval'd script registers tsx first (as knn-graph.ts does).
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./lib/umap-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+export async function umapInWorker(graph: KnnGraph, options: UmapWorkerInput['options'], control: { signal?: AbortSignal; onEpoch?: NonNullable<UmapOptions['onEpoch']> } = {}): Promise<Float32Array> {
   const input: UmapWorkerInput = { graph, options };
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(bootstrap, { eval: true, workerData: input });
-    let settled = false;
-    const finish = (action: () => void): void => {
-      if (settled) return;
-      settled = true;
-      control.signal?.removeEventListener('abort', onAbort);
-      action();
-    };
-    const onAbort = (): void => {
-      void worker.terminate();
-      finish(() => reject(control.signal?.reason ?? new Error('aborted')));
-    };
-    control.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (message: UmapWorkerMessage) => {
-      if (message.type === 'progress') control.onEpoch?.(message.epoch, message.nEpochs);
-      else if (message.type === 'error') finish(() => reject(new Error(`UMAP worker: ${message.message}`)));
-      else finish(() => resolve(message.layout));
-    });
-    worker.on('error', (error) => finish(() => reject(error)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`UMAP worker exited with code ${code} before finishing`))));
+  const result = await runInWorker<UmapWorkerProgress, { layout: Float32Array }>(new URL('./lib/umap-worker.ts', import.meta.url), input, {
+    label: 'UMAP worker',
+    signal: control.signal,
+    onProgress: (progress) => control.onEpoch?.(progress.epoch, progress.nEpochs),
   });
+  return result.layout;
 }

@@ -43,14 +43,10 @@ interface BlockTable {
 
 export class HammingIndex {
   readonly size: number;
-  private readonly hi: Uint32Array;
-  private readonly lo: Uint32Array;
   private readonly tables: BlockTable[];
 
   private constructor(hi: Uint32Array, lo: Uint32Array) {
     this.size = hi.length;
-    this.hi = hi;
-    this.lo = lo;
     this.tables = [];
     for (let block = 0; block < BLOCKS; block++) this.tables.push(buildTable(hi, lo, block));
   }

@@ -6,8 +6,8 @@
 // never in its own row (every consumer would otherwise skip column 0).
 // If a row has fewer than k neighbours (approximate search came up short),
 // the missing slots hold index -1 and distance Infinity.
-import { Worker } from 'node:worker_threads';
-import type { KnnWorkerInput, KnnWorkerMessage } from './knn-worker.ts';
+import { runInWorker } from '../../dag/worker-pool.ts';
+import type { KnnWorkerInput, KnnWorkerProgress, KnnWorkerResult } from './knn-worker.ts';
 
 export interface KnnGraph {
   n: number;
@@ -137,34 +137,12 @@ function checkShape(vectors: Float32Array, dim: number): number {
 // worker's own .ts entry file (ERR_UNKNOWN_FILE_EXTENSION, checked here), so
 // the worker starts from a tiny eval'd script that registers tsx, then
 // imports the real entry.
-function startTsWorker(entry: URL, workerData: unknown): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
-
-function runKnnWorker(input: KnnWorkerInput, options: KnnGraphOptions): Promise<KnnGraph> {
+async function runKnnWorker(input: KnnWorkerInput, options: KnnGraphOptions): Promise<KnnGraph> {
   const n = input.vectors.length / input.dim;
-  return new Promise((resolve, reject) => {
-    const worker = startTsWorker(new URL('./knn-worker.ts', import.meta.url), input);
-    let settled = false;
-    const finish = (action: () => void): void => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      action();
-    };
-    const onAbort = (): void => {
-      void worker.terminate();
-      finish(() => reject(options.signal?.reason ?? new Error('aborted')));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (message: KnnWorkerMessage) => {
-      if (message.type === 'progress') options.onProgress?.(message.phase, message.done, message.total);
-      else if (message.type === 'error') finish(() => reject(new Error(`kNN worker: ${message.message}`)));
-      else finish(() => resolve({ n, k: input.k, indices: message.indices, distances: message.distances }));
-    });
-    worker.on('error', (error) => finish(() => reject(error)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`kNN worker exited with code ${code} before finishing`))));
+  const result = await runInWorker<KnnWorkerProgress, KnnWorkerResult>(new URL('./knn-worker.ts', import.meta.url), input, {
+    label: 'kNN worker',
+    signal: options.signal,
+    onProgress: (progress) => options.onProgress?.(progress.phase, progress.done, progress.total),
   });
+  return { n, k: input.k, indices: result.indices, distances: result.distances };
 }

@@ -3,6 +3,7 @@
 // main thread for the whole build (about 47 s for 100k faces here).
 import { parentPort, workerData } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
+import type { OneShotMessage } from '../../dag/worker-pool.ts';
 
 export interface KnnWorkerInput {
   vectors: Float32Array;
@@ -15,10 +16,18 @@ export interface KnnWorkerInput {
   seed: number;
 }
 
-export type KnnWorkerMessage =
-  | { type: 'progress'; phase: 'index' | 'search'; done: number; total: number }
-  | { type: 'done'; indices: Int32Array; distances: Float32Array }
-  | { type: 'error'; message: string };
+export interface KnnWorkerProgress {
+  phase: 'index' | 'search';
+  done: number;
+  total: number;
+}
+
+export interface KnnWorkerResult {
+  indices: Int32Array;
+  distances: Float32Array;
+}
+
+export type KnnWorkerMessage = OneShotMessage<KnnWorkerProgress, KnnWorkerResult>;
 
 const PROGRESS_EVERY = 2000;
 

@@ -1,6 +1,7 @@
 // Worker-thread entry for the umap node: the layout loop is synchronous and
 // would freeze the main thread (about a minute for 100k faces).
 import { parentPort, workerData } from 'node:worker_threads';
+import type { OneShotMessage } from '../../dag/worker-pool.ts';
 import type { KnnGraph } from './knn-graph.ts';
 import { umapLayout, type UmapOptions } from './umap-fast.ts';
 
@@ -9,10 +10,12 @@ export interface UmapWorkerInput {
   options: Omit<UmapOptions, 'onEpoch' | 'initial'>;
 }
 
-export type UmapWorkerMessage =
-  | { type: 'progress'; epoch: number; nEpochs: number }
-  | { type: 'done'; layout: Float32Array }
-  | { type: 'error'; message: string };
+export interface UmapWorkerProgress {
+  epoch: number;
+  nEpochs: number;
+}
+
+export type UmapWorkerMessage = OneShotMessage<UmapWorkerProgress, { layout: Float32Array }>;
 
 function post(message: UmapWorkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(message, transfer);
