@@ -229,7 +229,7 @@ async function runAndReport(spec: Parameters<typeof runPipeline>[0], store: Stor
     const total = summary.nodes.reduce((sum, node) => sum + node.durationMs, 0);
     out(`run ${summary.runId} ${summary.status} (${summary.nodes.filter((n) => n.status === 'reused').length} reused, ${summary.nodes.filter((n) => n.status === 'done').length} computed, ${formatSeconds(total / 1000)} of node time)`);
     if (summary.status === 'failed') {
-      process.stderr.write(`mnemo: ${summary.message}\n`);
+      process.stderr.write(`mnemo: ${summary.message}\nfinished nodes are kept: \`mnemo run --resume\` redoes only the rest\n`);
       return 1;
     }
     return 0;
