@@ -7,10 +7,9 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { runPipeline, type RunSummary } from '../dag/executor.ts';
-import { parseSpec } from '../dag/spec.ts';
+import type { RunOptions } from '../dag/executor.ts';
+import { timedRun } from './lib/timed-run.ts';
 import { Store } from '../datasets/store.ts';
-import { NODE_TYPES } from '../nodes/index.ts';
 
 const files = Number(process.argv[2] ?? 1000);
 const root = join(tmpdir(), `mnemo-bench-import-${process.pid}`);
@@ -34,12 +33,7 @@ console.log(`generated ${files} JPEGs (${(bytes / 2 ** 20).toFixed(1)} MB), ${Ma
 
 const yaml = `data: ./data\nsources:\n  - name: camera\n    path: ./inbox\n  - name: photos\n    path: ./archive\nnodes:\n  import:\n    params: { inbox: camera, archive: photos }\n`;
 const store = new Store(join(root, 'data'));
-const timed = async (options = {}): Promise<[RunSummary, number]> => {
-  const t0 = performance.now();
-  const summary = await runPipeline(parseSpec(yaml, join(root, 'mnemo.yaml'), NODE_TYPES), NODE_TYPES, store, options);
-  if (summary.status !== 'succeeded') throw new Error(summary.message ?? 'failed');
-  return [summary, (performance.now() - t0) / 1000];
-};
+const timed = (options: RunOptions = {}) => timedRun(yaml, root, store, options);
 
 try {
   const [first, firstSeconds] = await timed();

@@ -7,10 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPipeline, type RunSummary } from '../dag/executor.ts';
-import { parseSpec } from '../dag/spec.ts';
+import type { RunOptions, RunSummary } from '../dag/executor.ts';
+import { timedRun } from './lib/timed-run.ts';
 import { Store } from '../datasets/store.ts';
-import { NODE_TYPES } from '../nodes/index.ts';
 
 const smallFiles = Number(process.argv[2] ?? 20_000);
 const bigFiles = Number(process.argv[3] ?? 200);
@@ -37,12 +36,7 @@ console.log(`generated ${smallFiles + bigFiles} files, ${(totalBytes / 2 ** 20).
 
 const yaml = `data: ./data\nsources:\n  - name: archive\n    path: ./photos\nnodes:\n  scan:\n  hash:\n`;
 const store = new Store(join(root, 'data'));
-const timed = async (options = {}): Promise<[RunSummary, number]> => {
-  const t0 = performance.now();
-  const summary = await runPipeline(parseSpec(yaml, join(root, 'mnemo.yaml'), NODE_TYPES), NODE_TYPES, store, options);
-  if (summary.status !== 'succeeded') throw new Error(summary.message ?? 'failed');
-  return [summary, (performance.now() - t0) / 1000];
-};
+const timed = (options: RunOptions = {}) => timedRun(yaml, root, store, options);
 const files = smallFiles + bigFiles;
 const megabytes = totalBytes / 2 ** 20;
 const node = (summary: RunSummary, name: string) => summary.nodes.find((n) => n.node === name)!;
