@@ -56,9 +56,10 @@ async function runImages(label: string, folder: string, params: string) {
   if (summary.status !== 'succeeded') throw new Error(summary.message ?? 'failed');
   const node = summary.nodes.find((n) => n.node === 'images')!;
   const seconds = node.durationMs / 1000;
-  const m = node.metadata as { decoded: number; faces: number; pets: number; msPerDecodedPhoto: Record<string, number | null> };
+  const m = node.metadata as { decoded: number; faces: number; pets: number; wallMs: Record<string, number | null>; msPerDecodedPhoto: Record<string, number | null> };
   const stages = Object.entries(m.msPerDecodedPhoto).filter(([, ms]) => ms).map(([stage, ms]) => `${stage} ${ms}`).join(', ');
   console.log(`${label.padEnd(34)} ${(m.decoded / seconds).toFixed(1).padStart(6)} images/s  ${(m.faces / seconds).toFixed(1).padStart(6)} faces/s  ${seconds.toFixed(1)} s for ${m.decoded} photos, ${m.faces} faces, ${m.pets} pets; peak RSS ${peak.toFixed(0)} MiB; ms/photo per worker: ${stages}`);
+  console.log(`${''.padEnd(34)} wall ms: first result ${m.wallMs.firstResult}, last result ${m.wallMs.lastResult}, tables ${m.wallMs.tables}, node total ${node.durationMs.toFixed(0)}`);
   rmSync(dataDir, { recursive: true, force: true });
 }
 

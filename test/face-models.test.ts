@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { facesFixtures, skipUnless, demoPhotosDir } from './fixtures.ts';
-import { decodePhoto } from '../models/image.ts';
+import { decodePhoto, type RgbImage } from '../models/image.ts';
 import { MODELS, type ModelId, flushDenormalWeights,
   TINY_WEIGHT_EXPONENT, modelVersionId, readOnnxModel, resolveModelPath } from '../models/registry.ts';
-import { iou, nms, squareBox, type Detection } from '../models/face-detector.ts';
+import { protoFields, rewritePRelu } from '../models/onnx-graph.ts';
+import { FaceDetector, iou, nms, squareBox, type Detection } from '../models/face-detector.ts';
+import { FaceLandmarker, fivePointsFrom68 } from '../models/face-landmarks.ts';
 import { FaceEmbedder, cosineSimilarity } from '../models/face-embedder.ts';
 import { FaceAnalyzer, type FaceResult, faceAnalyzerVersion, faceIdFor, packFaces, unpackFaces } from '../models/face-analyzer.ts';
 import { alignFace } from '../models/face-align.ts';
@@ -79,7 +81,7 @@ test('registry resolves every model file and gives content-hashed version ids', 
   for (const id of Object.keys(MODELS) as ModelId[]) {
     const model = MODELS[id];
     assert.ok(resolveModelPath(id).endsWith(model.file), id);
-    assert.match(modelVersionId(id), new RegExp(`^${model.packageName}@${model.packageVersion}/${model.file}#[0-9a-f]{12}$`));
+    assert.match(modelVersionId(id), new RegExp(`^${model.packageName}@${model.packageVersion}/${model.file}#[0-9a-f]{12}${model.format === 'onnx' ? '\\+prelu-dwconv@1' : ''}$`));
   }
   assert.equal(MODELS['face-detector'].packageName, 'faceplugin-face-recognition-js');
   assert.ok(faceAnalyzerVersion().includes(modelVersionId('face-embedder')));
@@ -92,7 +94,7 @@ test('flushing tiny weights changes the model bytes but not its output', async (
   const copy = original.slice();
   const flushed = flushDenormalWeights(copy, TINY_WEIGHT_EXPONENT);
   assert.ok(flushed > 100_000, `expected ~190k weights below 2^-40, flushed ${flushed}`);
-  assert.deepEqual(readOnnxModel('face-embedder'), copy);
+  assert.deepEqual(readOnnxModel('face-embedder'), rewritePRelu(copy).bytes);
   assert.equal(flushDenormalWeights(copy, TINY_WEIGHT_EXPONENT), 0, 'a second pass finds none');
 
   const image = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).map((_, i) => (i * 37) % 251) };
@@ -100,6 +102,49 @@ test('flushing tiny weights changes the model bytes but not its output', async (
   const [ea, eb] = [await a.embed(image), await b.embed(image)];
   await Promise.all([a.release(), b.release()]);
   for (let i = 0; i < 512; i++) assert.ok(Math.abs(ea.raw[i]! - eb.raw[i]!) < 1e-4, `component ${i}`);
+});
+
+/** Aligned 112x112 crops of real faces: the first three of a demo group photo (ships with npm ci). */
+async function alignedFixtureFaces(): Promise<RgbImage[]> {
+  const image = await decodePhoto(join(demoPhotosDir, 'sample2.jpg'));
+  const [detector, landmarker] = await Promise.all([FaceDetector.create(), FaceLandmarker.create()]);
+  const crops: RgbImage[] = [];
+  for (const box of (await detector.detect(image)).slice(0, 3)) {
+    crops.push(alignFace(image, fivePointsFrom68(await landmarker.landmarks(image, box))));
+  }
+  await Promise.all([detector.release(), landmarker.release()]);
+  assert.equal(crops.length, 3, 'sample2.jpg has at least three faces');
+  return crops;
+}
+
+test('PRelu rewritten into depthwise Convs: no PRelu left, same embeddings to 1e-5', async () => {
+  const flushed = new Uint8Array(readFileSync(resolveModelPath('face-embedder')));
+  flushDenormalWeights(flushed, TINY_WEIGHT_EXPONENT);
+  const opTypes = (model: Uint8Array): string[] => {
+    const graph = protoFields(model, 0, model.length).find((f) => f.field === 7)!;
+    return protoFields(model, graph.start, graph.end).filter((f) => f.field === 1).map((node) => {
+      const op = protoFields(model, node.start, node.end).find((f) => f.field === 4)!;
+      return new TextDecoder().decode(model.subarray(op.start, op.end));
+    });
+  };
+  const { bytes, rewritten } = rewritePRelu(flushed);
+  const before = opTypes(flushed), after = opTypes(bytes);
+  assert.equal(rewritten, before.filter((op) => op === 'PRelu').length);
+  assert.ok(rewritten > 30, `the embedder has 33 PRelus, rewrote ${rewritten}`);
+  assert.equal(after.filter((op) => op === 'PRelu').length, 0);
+  assert.equal(after.length, before.length + 3 * rewritten, 'each PRelu becomes Conv, Relu, Conv, Add');
+  assert.equal(rewritePRelu(bytes).rewritten, 0, 'a second pass finds none');
+  assert.equal(rewritePRelu(readOnnxModel('face-detector')).rewritten, 0, 'models without PRelu pass through');
+
+  // Real faces: the aligned crops of two fixtures (a constant image would hide sign errors in the rewrite).
+  const [plain, patched] = await Promise.all([FaceEmbedder.create(flushed), FaceEmbedder.create(bytes)]);
+  const noise = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).map((_, i) => (i * 7919) % 256) };
+  for (const image of [noise, ...(await alignedFixtureFaces())]) {
+    const [a, b] = [await plain.embed(image), await patched.embed(image)];
+    for (let i = 0; i < 512; i++) assert.ok(Math.abs(a.raw[i]! - b.raw[i]!) < 1e-5, `component ${i}: ${a.raw[i]} vs ${b.raw[i]}`);
+    assert.ok(Math.abs(a.quality - b.quality) < 1e-5);
+  }
+  await Promise.all([plain.release(), patched.release()]);
 });
 
 // ---- the face fixtures -----------------------------------------------------
