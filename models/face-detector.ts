@@ -117,10 +117,7 @@ export class FaceDetector {
     const scale = Math.min(INPUT_WIDTH / region.width, INPUT_HEIGHT / region.height);
     const padX = (INPUT_WIDTH - region.width * scale) / 2;
     const padY = (INPUT_HEIGHT - region.height * scale) / 2;
-    const letterbox: Affine = [scale, 0, padX - region.x * scale, 0, scale, padY - region.y * scale];
-    // At most 2x2 samples per pixel: a 2 MP photo letterboxes in ~4 ms (14 ms at 4x4), and the detector does not need more.
-    const input = warpAffineBilinear(image, letterbox, INPUT_WIDTH, INPUT_HEIGHT, { fill: [PAD_GREY, PAD_GREY, PAD_GREY], maxSupersample: 2 });
-    const tensor = new ort.Tensor('float32', rgbToNormalisedChw(input), [1, 3, INPUT_HEIGHT, INPUT_WIDTH]);
+    const tensor = new ort.Tensor('float32', letterboxTensor(image, region, scale, padX, padY), [1, 3, INPUT_HEIGHT, INPUT_WIDTH]);
     const output = await this.session.run({ input: tensor });
     const scores = output['scores']!.data as Float32Array;
     const boxes = output['boxes']!.data as Float32Array;
@@ -147,6 +144,69 @@ export class FaceDetector {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * The detector's input, (px-127)/128 CHW floats: `region` of the image scaled
+ * by `scale` and placed at (padX, padY) on a 320x240 grey canvas.
+ * Shrinking 2x or more (every photo over 640x480), each input pixel averages
+ * 2x2 source pixels taken on a grid inside the area it covers: nearest
+ * samples with precomputed offsets, ~1 ms for a 2 MP photo where bilinear
+ * supersampling took ~4.5. Smaller images take the bilinear warp.
+ */
+export function letterboxTensor(image: RgbImage, region: Region, scale: number, padX: number, padY: number): Float32Array {
+  if (scale > 0.5) {
+    const letterbox: Affine = [scale, 0, padX - region.x * scale, 0, scale, padY - region.y * scale];
+    return rgbToNormalisedChw(warpAffineBilinear(image, letterbox, INPUT_WIDTH, INPUT_HEIGHT, { fill: [PAD_GREY, PAD_GREY, PAD_GREY], maxSupersample: 2 }));
+  }
+  const k = 2;
+  // Byte offset of each (output column, sub-sample) in a source row, and of each (output row, sub-sample): -1 on the canvas.
+  const taps = (outSize: number, pad: number, start: number, length: number, limit: number, step: number): Int32Array => {
+    const out = new Int32Array(outSize * k);
+    for (let o = 0; o < outSize; o++) {
+      for (let s = 0; s < k; s++) {
+        const v = start + (o + (s + 0.5) / k - pad) / scale;
+        out[o * k + s] = v < start || v >= start + length ? -1 : Math.min(Math.floor(v), limit - 1) * step;
+      }
+    }
+    return out;
+  };
+  const columns = taps(INPUT_WIDTH, padX, region.x, region.width, image.width, 3);
+  const rows = taps(INPUT_HEIGHT, padY, region.y, region.height, image.height, image.width * 3);
+  const plane = INPUT_WIDTH * INPUT_HEIGHT;
+  const out = new Float32Array(plane * 3); // zeros: (127 - 127) / 128, the canvas grey
+  const src = image.data;
+  const norm = 1 / (128 * k * k);
+  for (let oy = 0; oy < INPUT_HEIGHT; oy++) {
+    const row0 = rows[oy * k]!, row1 = rows[oy * k + 1]!;
+    if (row0 < 0 && row1 < 0) continue;
+    for (let ox = 0; ox < INPUT_WIDTH; ox++) {
+      const c0 = columns[ox * k]!, c1 = columns[ox * k + 1]!;
+      if (c0 < 0 && c1 < 0) continue;
+      let r = 0, g = 0, b = 0;
+      if (row0 >= 0 && row1 >= 0 && c0 >= 0 && c1 >= 0) {
+        // Inside the image: the common case, no checks per sample.
+        const i00 = row0 + c0, i01 = row0 + c1, i10 = row1 + c0, i11 = row1 + c1;
+        r = src[i00]! + src[i01]! + src[i10]! + src[i11]!;
+        g = src[i00 + 1]! + src[i01 + 1]! + src[i10 + 1]! + src[i11 + 1]!;
+        b = src[i00 + 2]! + src[i01 + 2]! + src[i10 + 2]! + src[i11 + 2]!;
+      } else {
+        for (let t = 0; t < 4; t++) {
+          const row = t < 2 ? row0 : row1, column = t % 2 === 0 ? c0 : c1;
+          if (row < 0 || column < 0) {
+            r += PAD_GREY; g += PAD_GREY; b += PAD_GREY;
+          } else {
+            r += src[row + column]!; g += src[row + column + 1]!; b += src[row + column + 2]!;
+          }
+        }
+      }
+      const o = oy * INPUT_WIDTH + ox;
+      out[o] = (r - 127 * k * k) * norm;
+      out[plane + o] = (g - 127 * k * k) * norm;
+      out[2 * plane + o] = (b - 127 * k * k) * norm;
+    }
+  }
+  return out;
 }
 
 /** RGB HWC bytes to a CHW float tensor of (px-127)/128, the normalisation both faceplugin RGB models use. */

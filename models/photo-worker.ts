@@ -7,7 +7,8 @@ import { perceptualHashes, hashToHex } from '../nodes/lib/perceptual-hash.ts';
 import { writeThumbnails } from '../nodes/lib/thumbnails.ts';
 import { FaceAnalyzer, packFaces, packedFacesTransferList, type FaceAnalyzerParams, type PackedFaces } from './face-analyzer.ts';
 import { decodePhoto, ImageDecodeError, type DecodedPhoto } from './image.ts';
-import { PetDetector, type DetectOptions, type PetDetection, type PetModel } from './pet-detector.ts';
+// Types only: pet-detector.ts loads tfjs (~200 ms), so a worker that never sees a pet task never imports it.
+import type { DetectOptions, PetDetection, PetDetector, PetModel } from './pet-detector.ts';
 
 export interface PhotoTask {
   path: string;
@@ -48,6 +49,8 @@ const petDetectors = new Map<PetModel, Promise<PetDetector>>();
 
 serveTasks<PhotoTask, PhotoResult>(async (task) => {
   const timings: PhotoTimings = { decodeMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
+  // Start loading the face models now: ORT builds its sessions while sharp decodes on libuv's pool.
+  if (task.faces) faceAnalyzer ??= FaceAnalyzer.create();
   let photo: DecodedPhoto;
   let start = performance.now();
   try {
@@ -88,7 +91,7 @@ serveTasks<PhotoTask, PhotoResult>(async (task) => {
   if (task.pets) {
     start = performance.now();
     const { model, ...options } = task.pets;
-    if (!petDetectors.has(model)) petDetectors.set(model, PetDetector.create({ model }));
+    if (!petDetectors.has(model)) petDetectors.set(model, import('./pet-detector.ts').then(({ PetDetector }) => PetDetector.create({ model })));
     const detections = await (await petDetectors.get(model)!).detect(photo, options);
     // Boxes back to the original photo's displayed pixels.
     result.pets = detections.map((d) => ({ ...d, x1: d.x1 / photo.scale, y1: d.y1 / photo.scale, x2: d.x2 / photo.scale, y2: d.y2 / photo.scale }));

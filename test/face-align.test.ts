@@ -11,6 +11,7 @@ import {
   warpAffineBilinear,
 } from '../models/face-align.ts';
 import { fivePointsFrom68 } from '../models/face-landmarks.ts';
+import { letterboxTensor, rgbToNormalisedChw } from '../models/face-detector.ts';
 import type { RgbImage } from '../models/image.ts';
 
 function similarity(angle: number, scale: number, tx: number, ty: number): Affine {
@@ -167,4 +168,43 @@ test('fivePointsFrom68 averages the eye lids, takes the nose tip, averages the m
   for (let i = 0; i < 68; i++) points.set([i, 1000 + i], 2 * i);
   const five = Array.from(fivePointsFrom68(points));
   assert.deepEqual(five, [39, 1039, 45, 1045, 30, 1030, 54, 1054, 59, 1059]);
+});
+
+test('letterboxTensor: grey canvas around the content, close to the bilinear letterbox, tiles offset right', () => {
+  // A smooth gradient, so that nearest 2x2 sampling and bilinear supersampling must nearly agree.
+  const width = 1280, height = 640;
+  const image: RgbImage = { width, height, data: new Uint8Array(width * height * 3) };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) image.data.set([(x / width) * 255, (y / height) * 255, 100], (y * width + x) * 3);
+  }
+  const scale = Math.min(320 / width, 240 / height); // 0.25: fast path
+  const padY = (240 - height * scale) / 2; // 40 rows of canvas above and below
+  const whole = { x: 0, y: 0, width, height };
+  const fast = letterboxTensor(image, whole, scale, 0, padY);
+  const reference = rgbToNormalisedChw(warpAffineBilinear(image, [scale, 0, 0, 0, scale, padY], 320, 240, { fill: [127, 127, 127], maxSupersample: 2 }));
+  const plane = 320 * 240;
+  assert.equal(fast.length, 3 * plane);
+  for (const [x, y] of [[0, 0], [319, 39], [160, 200], [10, 239]] as const) {
+    for (let c = 0; c < 3; c++) assert.equal(fast[c * plane + y * 320 + x], 0, `canvas at ${x},${y} channel ${c}`);
+  }
+  let worst = 0;
+  for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i]! - reference[i]!));
+  assert.ok(worst <= 3 / 128, `largest difference from the bilinear letterbox: ${worst * 128} grey levels`);
+  // Blue is constant 100 inside the content.
+  assert.ok(Math.abs(fast[2 * plane + 120 * 320 + 160]! - (100 - 127) / 128) < 1e-6);
+
+  // A tile: the region's own top-left pixel lands at the canvas origin.
+  const tile = { x: 640, y: 320, width: 640, height: 320 };
+  const tiled = letterboxTensor(image, tile, 0.5, 0, 0);
+  const redAt = (t: Float32Array, x: number, y: number) => t[y * 320 + x]! * 128 + 127;
+  assert.ok(Math.abs(redAt(tiled, 0, 0) - (641 / width) * 255) < 1.5, `red at the tile origin ${redAt(tiled, 0, 0)}`);
+  assert.ok(Math.abs(tiled[plane + 0]! * 128 + 127 - (321 / height) * 255) < 1.5);
+
+  // Below 2x shrink the bilinear path answers (small photos are upscaled smoothly, not blocky).
+  const small: RgbImage = { width: 400, height: 300, data: image.data.subarray(0, 400 * 300 * 3) };
+  const smallScale = Math.min(320 / 400, 240 / 300);
+  assert.deepEqual(
+    letterboxTensor(small, { x: 0, y: 0, width: 400, height: 300 }, smallScale, 0, 0),
+    rgbToNormalisedChw(warpAffineBilinear(small, [smallScale, 0, 0, 0, smallScale, 0], 320, 240, { fill: [127, 127, 127], maxSupersample: 2 })),
+  );
 });
