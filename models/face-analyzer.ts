@@ -12,7 +12,7 @@ import { EMBEDDING_SIZE, FaceEmbedder } from './face-embedder.ts';
 export const FACE_WORKER_URL = new URL('./face-worker.ts', import.meta.url);
 
 /** Bump when this file's output for the same photo and params changes. */
-export const FACE_ANALYZER_CODE_VERSION = 'face-analyzer@1';
+export const FACE_ANALYZER_CODE_VERSION = 'face-analyzer@2';
 
 export interface FaceAnalyzerParams {
   /** Detector face-class score threshold. */

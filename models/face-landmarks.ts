@@ -22,7 +22,8 @@ export class FaceLandmarker {
   /** The 68 points of the face in `box` (normally the detector's square box), in image pixels. */
   async landmarks(image: RgbImage, box: Box): Promise<Landmarks68> {
     const w = box.x2 - box.x1, h = box.y2 - box.y1;
-    const crop = warpAffineBilinear(image, rectToSizeAffine(box.x1, box.y1, box.x2, box.y2, CROP, CROP), CROP, CROP);
+    // 2x2 samples per pixel at most: 4x4 cost 0.6 ms more per face and moved the five points by < 0.3% of the box.
+    const crop = warpAffineBilinear(image, rectToSizeAffine(box.x1, box.y1, box.x2, box.y2, CROP, CROP), CROP, CROP, { maxSupersample: 2 });
     const input = new Float32Array(CROP * CROP);
     for (let i = 0; i < input.length; i++) {
       // ITU-R BT.601 luma, what OpenCV's RGB2GRAY (used by the package's JS) computes.

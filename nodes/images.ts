@@ -13,7 +13,7 @@ import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { quoteString, type TableSchema } from '../datasets/schema.ts';
 import { faceAnalyzerVersion, faceIdFor, unpackFaces } from '../models/face-analyzer.ts';
-import { DEFAULT_MAX_PIXELS } from '../models/image.ts';
+import { DECODE_VERSION, DEFAULT_MAX_PIXELS } from '../models/image.ts';
 import { DEFAULT_PET_MODEL, petDetectorVersion } from '../models/pet-detector.ts';
 import type { PhotoResult, PhotoTask, PhotoTimings } from '../models/photo-worker.ts';
 import { AnalysisCache, emptyRelation } from './lib/analysis-cache.ts';
@@ -85,10 +85,10 @@ type Analysis = keyof typeof CACHE_SCHEMAS;
 function cacheKeys(p: Params): Record<Analysis, unknown> {
   return {
     info: { version: 1 },
-    hashes: { version: PERCEPTUAL_HASH_VERSION, trimThreshold: p.hashes.trimThreshold, maxSide: p.maxSide },
-    thumbnails: { version: 1, sizes: [...p.thumbnails.sizes].sort((a, b) => a - b) },
-    faces: { version: faceAnalyzerVersion(), maxSide: p.maxSide, scoreThreshold: p.faces.scoreThreshold, qualityThreshold: p.faces.qualityThreshold, nmsIou: p.faces.nmsIou, tiled: p.faces.tiled },
-    pets: { version: petDetectorVersion(p.pets.model), maxSide: p.maxSide, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold },
+    hashes: { version: PERCEPTUAL_HASH_VERSION, decode: DECODE_VERSION, trimThreshold: p.hashes.trimThreshold, maxSide: p.maxSide },
+    thumbnails: { version: 1, decode: DECODE_VERSION, sizes: [...p.thumbnails.sizes].sort((a, b) => a - b) },
+    faces: { version: faceAnalyzerVersion(), decode: DECODE_VERSION, maxSide: p.maxSide, scoreThreshold: p.faces.scoreThreshold, qualityThreshold: p.faces.qualityThreshold, nmsIou: p.faces.nmsIou, tiled: p.faces.tiled },
+    pets: { version: petDetectorVersion(p.pets.model), decode: DECODE_VERSION, maxSide: p.maxSide, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold },
   };
 }
 
