@@ -66,12 +66,12 @@ async function runImages(label: string, folder: string, params: string, quiet = 
   const node = summary.nodes.find((n) => n.node === 'images')!;
   const seconds = node.durationMs / 1000;
   const m = node.metadata as { decoded: number; faces: number; pets: number; wallMs: { firstResult: number; lastResult: number; tables: number }; msPerDecodedPhoto: Record<string, number | null> };
-  const stages = Object.entries(m.msPerDecodedPhoto).filter(([, ms]) => ms).map(([stage, ms]) => `${stage} ${ms}`).join(', ');
+  const stages = Object.entries(m.msPerDecodedPhoto).filter(([stage, ms]) => ms && stage !== 'write').map(([stage, ms]) => `${stage} ${ms}`).join(', ');
   const steady = (m.decoded - 1) / ((m.wallMs.lastResult - m.wallMs.firstResult) / 1000);
   const line =
     `${label.padEnd(34)} ${(m.decoded / seconds).toFixed(1).padStart(6)} images/s  ${(m.faces / seconds).toFixed(1).padStart(6)} faces/s  ` +
     `${seconds.toFixed(1)} s for ${m.decoded} photos, ${m.faces} faces, ${m.pets} pets; peak RSS ${peak.toFixed(0)} MiB\n` +
-    `${''.padEnd(34)} steady ${steady.toFixed(1)} images/s after ${(m.wallMs.firstResult / 1000).toFixed(2)} s to the first result; ms/photo per worker: ${stages}`;
+    `${''.padEnd(34)} steady ${steady.toFixed(1)} images/s after ${(m.wallMs.firstResult / 1000).toFixed(2)} s to the first result; ms/photo per worker: ${stages}; main thread: write ${m.msPerDecodedPhoto.write}`;
   if (!quiet) console.log(line);
   rmSync(dataDir, { recursive: true, force: true });
   return { label, imagesPerSecond: m.decoded / seconds, steadyImagesPerSecond: steady, line };
@@ -133,7 +133,7 @@ try {
     const big = join(root, 'big');
     mkdirSync(big);
     const base = await sharp(sources[0]).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
-    for (let i = 0; i < 20; i++) writeFileSync(join(big, `big-${i}.jpg`), Buffer.concat([base, Buffer.from(`copy ${i}`)]));
+    for (let i = 0; i < 60; i++) writeFileSync(join(big, `big-${i}.jpg`), Buffer.concat([base, Buffer.from(`copy ${i}`)]));
     await runImages('12 MP, faces, maxSide 2048', big, `{workers: 2, ${facesOnly}}`);
     await runImages('12 MP, faces, full resolution', big, `{workers: 2, maxSide: 20000, ${facesOnly}}`);
     await runImages('12 MP, faces, maxSide 1000', big, `{workers: 2, maxSide: 1000, ${facesOnly}}`);

@@ -66,7 +66,9 @@ export async function decodePhoto(source: string | Uint8Array, options: DecodeOp
       .rotate()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb');
-    if (maxSide) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside' });
+    // A linear (triangle) kernel still averages every source pixel when shrinking; lanczos3 cost
+    // 15 ms more on a 12 MP JPEG (64 vs 49 ms) for sharpness no analysis here uses.
+    if (maxSide) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'linear' });
     const { data, info } = await pipeline.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new ImageDecodeError(`unexpected channel count ${info.channels}`);
     return {

@@ -164,6 +164,8 @@ export const images = defineNode({
     const nodeStart = performance.now();
     let firstResultAt: number | undefined;
     let lastResultAt: number | undefined;
+    /** Main-thread time spent storing results: cache columns, cache parts, then the per-run tables. */
+    let writeMs = 0;
     let decoded = 0;
     let failed = 0;
     if (tasks.size > 0) {
@@ -218,7 +220,11 @@ export const images = defineNode({
           ctx.signal.throwIfAborted();
           while (queue.length > 0 && inFlight.size < pool.size * 2) {
             const entry = queue.shift()!;
-            const job = pool.run(entry.task).then((result) => store(entry, result)).finally(() => {
+            const job = pool.run(entry.task).then(async (result) => {
+              const start = performance.now();
+              await store(entry, result);
+              writeMs += performance.now() - start;
+            }).finally(() => {
               inFlight.delete(job);
               ctx.progress.advance();
             });
@@ -229,7 +235,9 @@ export const images = defineNode({
       } finally {
         await Promise.allSettled(inFlight);
         await pool.close();
+        const start = performance.now();
         for (const cache of Object.values(caches)) await cache.flush();
+        writeMs += performance.now() - start;
       }
     }
 
@@ -250,6 +258,7 @@ export const images = defineNode({
     await ctx.writeTableFromQuery('thumbnails', `${fromCache('thumbnails', `f.file_id, c.size, ${thumbnailPath} AS path`, 'c.size IS NOT NULL')} ORDER BY file_id, size`);
     const faceCount = await ctx.writeTableFromQuery('faces', `${fromCache('faces', `c.face_id, f.file_id, ${columnsOf(FACE_COLUMNS)}`, 'c.face_id IS NOT NULL')} ORDER BY file_id, x1`);
     const petCount = await ctx.writeTableFromQuery('pets', `${fromCache('pets', `c.pet_id, f.file_id, ${columnsOf(PET_COLUMNS)}`, 'c.pet_id IS NOT NULL')} ORDER BY file_id, x1`);
+    writeMs += performance.now() - analysedAt;
     const perPhoto = (ms: number) => (decoded ? Math.round((ms / decoded) * 10) / 10 : null);
     return {
       photos: new Set(files.map((file) => file.sha256)).size,
@@ -262,7 +271,7 @@ export const images = defineNode({
         lastResult: lastResultAt === undefined ? null : Math.round(lastResultAt - nodeStart),
         tables: Math.round(performance.now() - analysedAt),
       },
-      msPerDecodedPhoto: { decode: perPhoto(totals.decodeMs), hashes: perPhoto(totals.hashMs), thumbnails: perPhoto(totals.thumbnailMs), detect: perPhoto(totals.detectMs), landmarks: perPhoto(totals.landmarksMs), embed: perPhoto(totals.embedMs), pets: perPhoto(totals.petsMs) },
+      msPerDecodedPhoto: { decode: perPhoto(totals.decodeMs), hashes: perPhoto(totals.hashMs), thumbnails: perPhoto(totals.thumbnailMs), detect: perPhoto(totals.detectMs), landmarks: perPhoto(totals.landmarksMs), embed: perPhoto(totals.embedMs), pets: perPhoto(totals.petsMs), write: perPhoto(writeMs) },
     };
   },
 });
