@@ -1,6 +1,7 @@
 // Just enough of the ONNX protobuf format to patch a model in memory before
-// handing it to onnxruntime: read fields, and rewrite nodes ORT runs slowly
-// into equivalent ones it runs fast. The files in node_modules are never touched.
+// handing it to onnxruntime (registry.ts readOnnxModel): flush weights too
+// tiny to matter, and rewrite nodes ORT runs slowly into equivalent ones it
+// runs fast. The files in node_modules are never touched.
 
 /** One protobuf field: onnx.proto numbers its fields; wire types 0 (varint), 1, 2 (bytes), 5. */
 export interface ProtoField {
@@ -8,7 +9,7 @@ export interface ProtoField {
   wireType: number;
   /** Varint value, or the byte length of a length-delimited field. */
   value: number;
-  /** Payload byte range (empty for varints). */
+  /** Payload byte range (for a varint, the varint's own bytes). */
   start: number;
   end: number;
   /** Where the field's key starts: bytes[keyStart, end) is the whole field, ready to copy. */
@@ -33,8 +34,9 @@ export function protoFields(bytes: Uint8Array, start: number, end: number): Prot
     const key = varint();
     const field = Math.floor(key / 8), wireType = key % 8;
     if (wireType === 0) {
+      const valueStart = pos;
       const value = varint();
-      fields.push({ field, wireType, value, start: pos, end: pos, keyStart });
+      fields.push({ field, wireType, value, start: valueStart, end: pos, keyStart });
     } else if (wireType === 1 || wireType === 5) {
       const size = wireType === 1 ? 8 : 4;
       fields.push({ field, wireType, value: size, start: pos, end: pos + size, keyStart });
@@ -47,12 +49,44 @@ export function protoFields(bytes: Uint8Array, start: number, end: number): Prot
       throw new Error(`unsupported protobuf wire type ${wireType} in ONNX file`);
     }
   }
-  // A varint field's end is after its value: fix it up so bytes[keyStart, end) covers it.
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    if (f.wireType === 0) f.end = i + 1 < fields.length ? fields[i + 1]!.keyStart : end;
-  }
   return fields;
+}
+
+/**
+ * Weights below this magnitude (2^-40, about 9e-13) are pruned leftovers:
+ * zeroing them changes no embedding bit on the fixtures, while multiplying by
+ * them keeps producing denormal activations, which CPUs handle on a slow
+ * microcode path (ORT's flush-to-zero does not reach the calling thread).
+ */
+export const TINY_WEIGHT_EXPONENT = 127 - 40;
+
+/**
+ * Zeroes denormal float32 values of every FLOAT initializer, in place (with
+ * `minExponent` above 1, also normal values whose biased exponent is below
+ * it). Returns how many.
+ */
+export function flushDenormalWeights(onnx: Uint8Array, minExponent = 1): number {
+  // Protobuf field numbers from onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5,
+  // TensorProto.data_type = 2 (FLOAT = 1), float_data = 4 (packed), raw_data = 9.
+  const view = new DataView(onnx.buffer, onnx.byteOffset, onnx.byteLength);
+  let flushed = 0;
+  for (const graph of protoFields(onnx, 0, onnx.length).filter((f) => f.field === 7 && f.wireType === 2)) {
+    for (const tensor of protoFields(onnx, graph.start, graph.end).filter((f) => f.field === 5 && f.wireType === 2)) {
+      const fields = protoFields(onnx, tensor.start, tensor.end);
+      if (fields.find((f) => f.field === 2)?.value !== 1) continue;
+      for (const data of fields.filter((f) => (f.field === 9 || f.field === 4) && f.wireType === 2)) {
+        for (let p = data.start; p + 4 <= data.end; p += 4) {
+          const bits = view.getUint32(p, true);
+          const exponent = (bits & 0x7f800000) >>> 23;
+          if (exponent < minExponent && (bits & 0x7fffffff) !== 0) {
+            view.setUint32(p, bits & 0x80000000, true); // keep the sign: -0 or +0
+            flushed++;
+          }
+        }
+      }
+    }
+  }
+  return flushed;
 }
 
 // Field numbers from onnx.proto.

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { protoFields, rewritePRelu } from './onnx-graph.ts';
+import { TINY_WEIGHT_EXPONENT, flushDenormalWeights, rewritePRelu } from './onnx-graph.ts';
 
 export type ModelId = 'face-detector' | 'face-landmarks' | 'face-embedder' | 'pet-nanodet' | 'pet-centernet';
 
@@ -171,14 +171,6 @@ export function modelVersionId(id: ModelId): string {
 }
 
 /**
- * Weights below this magnitude (2^-40, about 9e-13) are pruned leftovers:
- * zeroing them changes no embedding bit on the fixtures, while multiplying by
- * them keeps producing denormal activations, which CPUs handle on a slow
- * microcode path (ORT's flush-to-zero does not reach the calling thread).
- */
-export const TINY_WEIGHT_EXPONENT = 127 - 40;
-
-/**
  * The ONNX file's bytes patched for speed, same results:
  * 1. tiny float weights flushed to zero. fr_feature.onnx holds ~9k denormal
  *    weights and ~190k more below 2^-40; measured here, per face: 65 ms as
@@ -199,32 +191,3 @@ export function readOnnxModel(id: ModelId): Uint8Array {
 
 /** Bump when readOnnxModel's patches change what a model outputs (it is part of modelVersionId). */
 export const ONNX_PATCH_VERSION = 'prelu-dwconv@1';
-
-/**
- * Zeroes denormal float32 values of every FLOAT initializer, in place (with
- * `minExponent` above 1, also normal values whose biased exponent is below
- * it). Returns how many.
- */
-export function flushDenormalWeights(onnx: Uint8Array, minExponent = 1): number {
-  // Protobuf field numbers from onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5,
-  // TensorProto.data_type = 2 (FLOAT = 1), float_data = 4 (packed), raw_data = 9.
-  const view = new DataView(onnx.buffer, onnx.byteOffset, onnx.byteLength);
-  let flushed = 0;
-  for (const graph of protoFields(onnx, 0, onnx.length).filter((f) => f.field === 7 && f.wireType === 2)) {
-    for (const tensor of protoFields(onnx, graph.start, graph.end).filter((f) => f.field === 5 && f.wireType === 2)) {
-      const fields = protoFields(onnx, tensor.start, tensor.end);
-      if (fields.find((f) => f.field === 2)?.value !== 1) continue;
-      for (const data of fields.filter((f) => (f.field === 9 || f.field === 4) && f.wireType === 2)) {
-        for (let p = data.start; p + 4 <= data.end; p += 4) {
-          const bits = view.getUint32(p, true);
-          const exponent = (bits & 0x7f800000) >>> 23;
-          if (exponent < minExponent && (bits & 0x7fffffff) !== 0) {
-            view.setUint32(p, bits & 0x80000000, true); // keep the sign: -0 or +0
-            flushed++;
-          }
-        }
-      }
-    }
-  }
-  return flushed;
-}

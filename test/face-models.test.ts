@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { facesFixtures, skipUnless, demoPhotosDir } from './fixtures.ts';
 import { decodePhoto, type RgbImage } from '../models/image.ts';
-import { MODELS, type ModelId, flushDenormalWeights,
-  TINY_WEIGHT_EXPONENT, modelVersionId, readOnnxModel, resolveModelPath } from '../models/registry.ts';
-import { protoFields, rewritePRelu } from '../models/onnx-graph.ts';
+import { MODELS, type ModelId, modelVersionId, readOnnxModel, resolveModelPath } from '../models/registry.ts';
+import { TINY_WEIGHT_EXPONENT, flushDenormalWeights, protoFields, rewritePRelu } from '../models/onnx-graph.ts';
 import { FaceDetector, iou, nms, squareBox, type Detection } from '../models/face-detector.ts';
 import { FaceLandmarker, fivePointsFrom68 } from '../models/face-landmarks.ts';
 import { FaceEmbedder, cosineSimilarity } from '../models/face-embedder.ts';
