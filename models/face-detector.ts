@@ -92,7 +92,7 @@ export interface Region {
 export class FaceDetector {
   private constructor(private readonly session: ort.InferenceSession) {}
 
-  /** `model`: a path or ONNX bytes; default the registry's file with denormal weights flushed. */
+  /** `model`: a path or ONNX bytes; default the registry's file as readOnnxModel patches it (same outputs, faster). */
   static async create(model: string | Uint8Array = readOnnxModel('face-detector')): Promise<FaceDetector> {
     return new FaceDetector(await createSingleThreadSession(model));
   }

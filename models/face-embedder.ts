@@ -20,7 +20,7 @@ export interface FaceEmbedding {
 export class FaceEmbedder {
   private constructor(private readonly session: ort.InferenceSession) {}
 
-  /** `model`: a path or ONNX bytes; default the registry's file with denormal weights flushed. */
+  /** `model`: a path or ONNX bytes; default the registry's file as readOnnxModel patches it (same outputs, faster). */
   static async create(model: string | Uint8Array = readOnnxModel('face-embedder')): Promise<FaceEmbedder> {
     return new FaceEmbedder(await createSingleThreadSession(model));
   }

@@ -14,7 +14,7 @@ export type Landmarks68 = Float32Array;
 export class FaceLandmarker {
   private constructor(private readonly session: ort.InferenceSession) {}
 
-  /** `model`: a path or ONNX bytes; default the registry's file with denormal weights flushed. */
+  /** `model`: a path or ONNX bytes; default the registry's file as readOnnxModel patches it (same outputs, faster). */
   static async create(model: string | Uint8Array = readOnnxModel('face-landmarks')): Promise<FaceLandmarker> {
     return new FaceLandmarker(await createSingleThreadSession(model));
   }
