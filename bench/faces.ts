@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { WorkerPool } from '../dag/worker-pool.ts';
 import { FACE_WORKER_URL, FaceAnalyzer } from '../models/face-analyzer.ts';
 import type { FaceWorkerResult, FaceWorkerTask } from '../models/face-worker.ts';
-import { decodePhoto } from '../models/image.ts';
+import { decodePhoto } from '../imaging/image.ts';
 import { demoPhotosDir, facesFixtures } from '../test/fixtures.ts';
 
 const args = process.argv.slice(2);

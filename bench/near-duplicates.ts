@@ -13,12 +13,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { decodePhoto } from '../models/image.ts';
-import { readExif } from '../nodes/lib/exif.ts';
-import { HammingIndex } from '../nodes/lib/hamming-index.ts';
-import { DEFAULT_NEAR_DUPLICATE_OPTIONS, groupNearDuplicates, type NearDuplicateCandidate } from '../nodes/lib/near-duplicates.ts';
-import { hamming, perceptualHashes } from '../nodes/lib/perceptual-hash.ts';
-import { writeThumbnails } from '../nodes/lib/thumbnails.ts';
+import { decodePhoto } from '../imaging/image.ts';
+import { readExif } from '../files/exif.ts';
+import { HammingIndex } from '../imaging/hamming-index.ts';
+import { DEFAULT_NEAR_DUPLICATE_OPTIONS, groupNearDuplicates, type NearDuplicateCandidate } from '../imaging/near-duplicates.ts';
+import { hamming, perceptualHashes } from '../imaging/perceptual-hash.ts';
+import { writeThumbnails } from '../imaging/thumbnails.ts';
 import { demoPhotosDir, facesFixtures, petsFixtures } from '../test/fixtures.ts';
 
 const { values: args } = parseArgs({

@@ -9,11 +9,11 @@
 //   LOW_QUALITY=0.05 ...                         # 5% low-quality faces that bridge people: the chaining scenario
 import os from 'node:os';
 import { UMAP } from 'umap-js';
-import { generateSyntheticEmbeddings, measureSpread, type SyntheticEmbeddings } from '../nodes/lib/synthetic-embeddings.ts';
-import { bruteForceKnnGraph, buildKnnGraph, truncateKnnGraph, type KnnGraph } from '../nodes/lib/knn-graph.ts';
-import { clusterFaces, type ClusterParams } from '../nodes/lib/clustering.ts';
-import { adjustedRandIndex, chainingReport, pairwiseScores, strangerOutcome } from '../nodes/lib/cluster-metrics.ts';
-import { knnPreservation, mulberry32, nearestCentroidAgreement, umapLayout } from '../nodes/lib/umap-fast.ts';
+import { generateSyntheticEmbeddings, measureSpread, type SyntheticEmbeddings } from '../test/support/synthetic-embeddings.ts';
+import { bruteForceKnnGraph, buildKnnGraph, truncateKnnGraph, type KnnGraph } from '../vectors/knn-graph.ts';
+import { clusterFaces, type ClusterParams } from '../vectors/clustering.ts';
+import { adjustedRandIndex, chainingReport, pairwiseScores, strangerOutcome } from '../vectors/cluster-metrics.ts';
+import { knnPreservation, mulberry32, nearestCentroidAgreement, umapLayout } from '../vectors/umap-fast.ts';
 
 const n = Number(process.argv[2] ?? process.env.N ?? 50_000);
 const k = Number(process.env.K ?? 30);

@@ -23,7 +23,7 @@ import { quoteString } from '../datasets/schema.ts';
 import { Store } from '../datasets/store.ts';
 import { assign } from '../nodes/assign.ts';
 import { cluster } from '../nodes/cluster.ts';
-import { generateSyntheticEmbeddings, type SyntheticEmbeddings } from '../nodes/lib/synthetic-embeddings.ts';
+import { generateSyntheticEmbeddings, type SyntheticEmbeddings } from '../test/support/synthetic-embeddings.ts';
 import { formatSweep, parseSweepAxis, runSweep } from '../bin/people-commands.ts';
 
 const n = Number(process.env.N ?? 50_000);

@@ -123,7 +123,7 @@ const commands: Record<string, Command> = {
     options: { ...common, 'dry-run': { type: 'boolean' }, node: { type: 'string' } },
     async run(values) {
       const { ImportSetupError, previewImport } = await import('../nodes/import.ts');
-      const { readHashCache } = await import('../nodes/lib/hash-cache.ts');
+      const { readHashCache } = await import('../datasets/hash-cache.ts');
       const spec = loadSpecFile(String(values.config), NODE_TYPES);
       const store = new Store(typeof values.data === 'string' ? values.data : spec.dataDir);
       const nodes = spec.nodes.filter((node) => node.type === 'import' && (!values.node || node.name === values.node));

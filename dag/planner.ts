@@ -2,7 +2,10 @@
 // fingerprint = hash(type, version, resolved params, upstream fingerprints,
 // fingerprint of the data it reads from outside the pipeline).
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../datasets/canonical-json.ts';
 import type { NodeSpec } from './spec.ts';
+
+export { canonicalJson };
 
 /** Kahn's algorithm, ties broken by declaration order so plans are stable. */
 export function topologicalOrder(nodes: NodeSpec[]): NodeSpec[] {
@@ -37,12 +40,4 @@ export interface FingerprintParts {
 
 export function nodeFingerprint(parts: FingerprintParts): string {
   return createHash('sha256').update(canonicalJson(parts)).digest('hex').slice(0, 32);
-}
-
-/** JSON with sorted object keys, so equal values always hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, v]) => `${JSON.stringify(key)}:${canonicalJson(v)}`).join(',')}}`;
 }

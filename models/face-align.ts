@@ -1,7 +1,7 @@
 // Geometry for faces in plain typed-array JS: the similarity fit that aligns five
 // landmarks onto the ArcFace template, and the bilinear warp that also serves
 // the detector's letterbox and the landmark crop (one sampler, no sharp per face).
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../imaging/image.ts';
 
 /** 2x3 affine matrix, row-major: x' = m[0]x + m[1]y + m[2]; y' = m[3]x + m[4]y + m[5]. */
 export type Affine = readonly [number, number, number, number, number, number];

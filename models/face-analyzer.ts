@@ -1,7 +1,7 @@
 // The whole face pass on one decoded photo: detect, landmarks, align, embed,
 // quality gate. Pure library code: a pipeline node (or face-worker.ts) calls it.
 import { createHash } from 'node:crypto';
-import type { DecodedPhoto, RgbImage } from './image.ts';
+import type { DecodedPhoto, RgbImage } from '../imaging/image.ts';
 import { modelVersionId } from './registry.ts';
 import { type Box, FaceDetector } from './face-detector.ts';
 import { FaceLandmarker, fivePointsFrom68 } from './face-landmarks.ts';

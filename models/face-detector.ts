@@ -2,7 +2,7 @@
 // softmaxes scores and decodes anchors into normalised corner boxes, so the JS
 // here is letterbox in, threshold + IoU NMS + squaring out.
 import * as ort from 'onnxruntime-node';
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
 import { type Affine, warpAffineBilinear } from './face-align.ts';
 

@@ -1,7 +1,7 @@
 // ArcFace-style 512-d embedding (faceplugin fr_feature.onnx) of an aligned
 // 112x112 face. The raw output's length doubles as a quality signal.
 import * as ort from 'onnxruntime-node';
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
 import { createSingleThreadSession, rgbToNormalisedChw } from './face-detector.ts';
 

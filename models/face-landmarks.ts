@@ -1,7 +1,7 @@
 // 68-point face landmarks (faceplugin fr_landmark.onnx), reduced to the five
 // points the ArcFace alignment needs.
 import * as ort from 'onnxruntime-node';
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
 import { rectToSizeAffine, warpAffineBilinear } from './face-align.ts';
 import { type Box, createSingleThreadSession } from './face-detector.ts';

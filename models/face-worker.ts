@@ -5,7 +5,7 @@
 // with FACE_WORKER_URL from face-analyzer.ts, and unpackFaces(result.faces).
 import { performance } from 'node:perf_hooks';
 import { serveTasks } from '../dag/worker-pool.ts';
-import { type DecodedPhoto, ImageDecodeError, decodePhoto } from './image.ts';
+import { type DecodedPhoto, ImageDecodeError, decodePhoto } from '../imaging/image.ts';
 import { FaceAnalyzer, type FaceAnalyzerParams, type PackedFaces, packFaces, packedFacesTransferList } from './face-analyzer.ts';
 
 export interface FaceWorkerTask {

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../imaging/image.ts';
 import { modelVersionId, resolveModelPath, type ModelId } from './registry.ts';
 
 /** Bump when the boxes or scores for the same image and model would change. */

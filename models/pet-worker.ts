@@ -5,7 +5,7 @@
 // worker it would start serving pet tasks.
 import { isMainThread, workerData } from 'node:worker_threads';
 import { serveTasks } from '../dag/worker-pool.ts';
-import { decodePhoto, ImageDecodeError, type DecodedPhoto } from './image.ts';
+import { decodePhoto, ImageDecodeError, type DecodedPhoto } from '../imaging/image.ts';
 import { PET_MODEL_INPUT_SIZE, PetDetector, type DetectOptions, type PetDetection, type PetModel } from './pet-detector.ts';
 
 /** Pass to WorkerPool as the worker file. */

@@ -3,10 +3,10 @@
 // thumbnails, faces, pets). Models load lazily, one ORT/tfjs thread per worker.
 // Embeddings and boxes come back as transferred typed arrays, never JSON.
 import { serveTasks } from '../dag/worker-pool.ts';
-import { perceptualHashes, hashToHex } from '../nodes/lib/perceptual-hash.ts';
-import { writeThumbnails } from '../nodes/lib/thumbnails.ts';
+import { perceptualHashes, hashToHex } from '../imaging/perceptual-hash.ts';
+import { writeThumbnails } from '../imaging/thumbnails.ts';
 import { FaceAnalyzer, packFaces, packedFacesTransferList, type FaceAnalyzerParams, type PackedFaces } from './face-analyzer.ts';
-import { decodePhoto, ImageDecodeError, type DecodedPhoto } from './image.ts';
+import { decodePhoto, ImageDecodeError, type DecodedPhoto } from '../imaging/image.ts';
 // Types only: pet-detector.ts loads tfjs (~200 ms), so a worker that never sees a pet task never imports it.
 import type { DetectOptions, PetDetection, PetDetector, PetModel } from './pet-detector.ts';
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { journalStateKey, readJournal, type JournalState } from '../datasets/persons.ts';
-import { indexOf, photoGroups, readFaceVectors, type FaceVectors } from './lib/face-vectors.ts';
+import { indexOf, photoGroups, readFaceVectors, type FaceVectors } from '../vectors/face-vectors.ts';
 
 export const assignParams = z.object({
   /** Cosine similarity a manually assigned face needs to vote (same-person 5th percentile 0.39, different-person max 0.42; face-models.md). */

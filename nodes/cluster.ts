@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { readJournal, journalStateKey, type JournalState } from '../datasets/persons.ts';
-import { clusterFaces, type Clustering } from './lib/clustering.ts';
-import { cachedKnnGraph, indexOf, knnGraphCacheDir, photoGroups, readFaceVectors, withoutPoints, type FaceVectors, type GraphParams } from './lib/face-vectors.ts';
-import type { KnnGraph } from './lib/knn-graph.ts';
+import { clusterFaces, type Clustering } from '../vectors/clustering.ts';
+import { cachedKnnGraph, indexOf, knnGraphCacheDir, photoGroups, readFaceVectors, withoutPoints, type FaceVectors, type GraphParams } from '../vectors/face-vectors.ts';
+import type { KnnGraph } from '../vectors/knn-graph.ts';
 
 export const clusterParams = z.object({
   /** dbscan: density on cosine distance; average: average linkage, resists chaining (nodes/lib/clustering.ts). */

@@ -9,10 +9,10 @@ import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import type { TableSchema } from '../datasets/schema.ts';
-import { AnalysisCache } from './lib/analysis-cache.ts';
-import { readExif } from './lib/exif.ts';
-import { activeFilesWhere } from './lib/lifecycle.ts';
-import { describe } from './lib/walk.ts';
+import { AnalysisCache } from '../datasets/analysis-cache.ts';
+import { readExif } from '../files/exif.ts';
+import { activeFilesWhere } from '../files/lifecycle.ts';
+import { describe } from '../files/walk.ts';
 
 /** Bump when readExif's output for the same file changes: it keys the cache. */
 export const EXIF_CODE_VERSION = '1';

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
+import { sha256OfFile } from '../files/sha256.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
-import { activeFilesWhere } from './lib/lifecycle.ts';
-import { readHashCache, upsertHashCache } from './lib/hash-cache.ts';
-import { describe } from './lib/walk.ts';
+import { activeFilesWhere } from '../files/lifecycle.ts';
+import { readHashCache, upsertHashCache } from '../datasets/hash-cache.ts';
+import { describe } from '../files/walk.ts';
 
 interface FileRow {
   file_id: string;
@@ -92,23 +91,4 @@ function duplicateGroups(results: { file_id: string; sha256: string | null }[]) 
   }
   const groups = [...bySha.entries()].filter(([, ids]) => ids.length > 1).sort(([a], [b]) => (a < b ? -1 : 1));
   return groups.flatMap(([sha256, ids], index) => ids.sort().map((file_id) => ({ group_id: index + 1, sha256, file_id, copies: ids.length })));
-}
-
-/**
- * Streaming SHA-256 with one reused buffer per caller: plain reads on a file
- * handle cost far less than a ReadStream's per-chunk allocations and events.
- */
-export async function sha256OfFile(path: string, buffer: Buffer = Buffer.allocUnsafe(1 << 20)): Promise<string> {
-  const digest = createHash('sha256');
-  const handle = await open(path, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      digest.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return digest.digest('hex');
 }

@@ -13,11 +13,11 @@ import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { quoteString, type TableSchema } from '../datasets/schema.ts';
 import { faceAnalyzerVersion, faceIdFor, unpackFaces } from '../models/face-analyzer.ts';
-import { DECODE_VERSION, DEFAULT_MAX_PIXELS } from '../models/image.ts';
+import { DECODE_VERSION, DEFAULT_MAX_PIXELS } from '../imaging/image.ts';
 import { DEFAULT_PET_MODEL, petDetectorVersion } from '../models/pet-detector.ts';
 import type { PhotoResult, PhotoTask, PhotoTimings } from '../models/photo-worker.ts';
-import { AnalysisCache, emptyRelation } from './lib/analysis-cache.ts';
-import { PERCEPTUAL_HASH_VERSION } from './lib/perceptual-hash.ts';
+import { AnalysisCache, emptyRelation } from '../datasets/analysis-cache.ts';
+import { PERCEPTUAL_HASH_VERSION } from '../imaging/perceptual-hash.ts';
 import { createHash } from 'node:crypto';
 
 const tags = z.array(z.string()).default([]);

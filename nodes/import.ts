@@ -8,10 +8,10 @@ import { copyFile, link, mkdir, open, rename, rm, stat, unlink, utimes } from 'n
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defineNode, type SourceSpec } from '../dag/node-type.ts';
-import { sha256OfFile } from './hash.ts';
-import { DEFAULT_LAYOUT, forEachLimit, layoutProblem, planImport, type CachedHash, type FreshHash, type ImportItem, type ImportPlan } from './lib/import-plan.ts';
-import { readHashCache, upsertHashCache } from './lib/hash-cache.ts';
-import { describe, walkSources, type WalkResult } from './lib/walk.ts';
+import { sha256OfFile } from '../files/sha256.ts';
+import { DEFAULT_LAYOUT, forEachLimit, layoutProblem, planImport, type CachedHash, type FreshHash, type ImportItem, type ImportPlan } from '../files/import-plan.ts';
+import { readHashCache, upsertHashCache } from '../datasets/hash-cache.ts';
+import { describe, walkSources, type WalkResult } from '../files/walk.ts';
 
 export const importParams = z.object({
   /** Name of the source to import from (a camera card, a phone dump folder). */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
-import { DEFAULT_NEAR_DUPLICATE_OPTIONS, groupNearDuplicates } from './lib/near-duplicates.ts';
-import { hexToHash } from './lib/perceptual-hash.ts';
+import { DEFAULT_NEAR_DUPLICATE_OPTIONS, groupNearDuplicates } from '../imaging/near-duplicates.ts';
+import { hexToHash } from '../imaging/perceptual-hash.ts';
 
 interface Candidate {
   file_id: string;

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import type { Catalog } from '../datasets/catalog.ts';
 import { quoteString } from '../datasets/schema.ts';
-import { planLifecycle, type FileEvent, type LifecyclePlan, type RegistryEntry } from './lib/lifecycle.ts';
-import { walkSources, type WalkResult } from './lib/walk.ts';
+import { planLifecycle, type FileEvent, type LifecyclePlan, type RegistryEntry } from '../files/lifecycle.ts';
+import { walkSources, type WalkResult } from '../files/walk.ts';
 
 /** Stable across runs: the same (source, path) always gets the same id. */
 export function fileIdFor(source: string, path: string): string {

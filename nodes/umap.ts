@@ -5,11 +5,11 @@
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { graphParams } from './cluster.ts';
-import { cachedKnnGraph, knnGraphCacheDir, readFaceVectors } from './lib/face-vectors.ts';
-import { truncateKnnGraph, type KnnGraph } from './lib/knn-graph.ts';
-import type { UmapOptions } from './lib/umap-fast.ts';
+import { cachedKnnGraph, knnGraphCacheDir, readFaceVectors } from '../vectors/face-vectors.ts';
+import { truncateKnnGraph, type KnnGraph } from '../vectors/knn-graph.ts';
+import type { UmapOptions } from '../vectors/umap-fast.ts';
 import { runInWorker } from '../dag/worker-pool.ts';
-import type { UmapWorkerInput, UmapWorkerProgress } from './lib/umap-worker.ts';
+import type { UmapWorkerInput, UmapWorkerProgress } from '../vectors/umap-worker.ts';
 
 const params = z.object({
   seed: z.number().int().default(42),
@@ -62,7 +62,7 @@ export const umap = defineNode({
 /** Runs umapLayout in a worker thread; aborting terminates it. */
 export async function umapInWorker(graph: KnnGraph, options: UmapWorkerInput['options'], control: { signal?: AbortSignal; onEpoch?: NonNullable<UmapOptions['onEpoch']> } = {}): Promise<Float32Array> {
   const input: UmapWorkerInput = { graph, options };
-  const result = await runInWorker<UmapWorkerProgress, { layout: Float32Array }>(new URL('./lib/umap-worker.ts', import.meta.url), input, {
+  const result = await runInWorker<UmapWorkerProgress, { layout: Float32Array }>(new URL('../vectors/umap-worker.ts', import.meta.url), input, {
     label: 'UMAP worker',
     signal: control.signal,
     onProgress: (progress) => control.onEpoch?.(progress.epoch, progress.nEpochs),

@@ -8,7 +8,7 @@ import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { readFacesGold, readPetsGold } from '../datasets/gold.ts';
 import { readJournal } from '../datasets/persons.ts';
 import type { Store } from '../datasets/store.ts';
-import { adjustedRandIndex, pairwiseScores, type PairwiseScores } from '../nodes/lib/cluster-metrics.ts';
+import { adjustedRandIndex, pairwiseScores, type PairwiseScores } from '../vectors/cluster-metrics.ts';
 
 export interface IdentityScores extends PairwiseScores {
   ari: number;

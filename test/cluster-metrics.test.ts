@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adjustedRandIndex, chainingReport, pairwiseScores, strangerOutcome } from '../nodes/lib/cluster-metrics.ts';
+import { adjustedRandIndex, chainingReport, pairwiseScores, strangerOutcome } from '../vectors/cluster-metrics.ts';
 
 const close = (actual: number, expected: number): void => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} != ${expected}`);
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { averageLinkage, clusterFaces, dbscan, type ClusterParams, type Clustering } from '../nodes/lib/clustering.ts';
-import { bruteForceKnnGraph } from '../nodes/lib/knn-graph.ts';
-import { adjustedRandIndex } from '../nodes/lib/cluster-metrics.ts';
-import { generateSyntheticEmbeddings, measureSpread } from '../nodes/lib/synthetic-embeddings.ts';
+import { averageLinkage, clusterFaces, dbscan, type ClusterParams, type Clustering } from '../vectors/clustering.ts';
+import { bruteForceKnnGraph } from '../vectors/knn-graph.ts';
+import { adjustedRandIndex } from '../vectors/cluster-metrics.ts';
+import { generateSyntheticEmbeddings, measureSpread } from './support/synthetic-embeddings.ts';
 import { unitBlobs } from './support/blobs.ts';
 
 /** Unit vectors in 2-D at the given angles (degrees): cosine distance 1 - cos(difference). */

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { parseExifDate, readExif, type ExifFacts } from '../nodes/lib/exif.ts';
+import { parseExifDate, readExif, type ExifFacts } from '../files/exif.ts';
 import { demoPhotosDir, facesFixtures, skipUnless } from './fixtures.ts';
 
 const EXIF_FIELDS = ['takenAt', 'tzOffset', 'takenAtUtc', 'lat', 'lon', 'make', 'model', 'orientation'] as const;

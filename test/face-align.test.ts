@@ -12,7 +12,7 @@ import {
 } from '../models/face-align.ts';
 import { fivePointsFrom68 } from '../models/face-landmarks.ts';
 import { letterboxTensor, rgbToNormalisedChw } from '../models/face-detector.ts';
-import type { RgbImage } from '../models/image.ts';
+import type { RgbImage } from '../imaging/image.ts';
 
 function similarity(angle: number, scale: number, tx: number, ty: number): Affine {
   const c = scale * Math.cos(angle), s = scale * Math.sin(angle);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { facesFixtures, skipUnless, demoPhotosDir } from './fixtures.ts';
-import { decodePhoto, type RgbImage } from '../models/image.ts';
+import { decodePhoto, type RgbImage } from '../imaging/image.ts';
 import { MODELS, type ModelId, modelVersionId, readOnnxModel, resolveModelPath } from '../models/registry.ts';
 import { TINY_WEIGHT_EXPONENT, flushDenormalWeights, protoFields, rewritePRelu } from '../models/onnx-graph.ts';
 import { FaceDetector, iou, nms, squareBox, type Detection } from '../models/face-detector.ts';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { isSrgbProfile } from '../models/icc.ts';
-import { decodePhoto } from '../models/image.ts';
+import { isSrgbProfile } from '../imaging/icc.ts';
+import { decodePhoto } from '../imaging/image.ts';
 import { demoPhotosDir } from './fixtures.ts';
 
 const samplePath = join(demoPhotosDir, 'sample1.jpg'); // carries the 3 KB "sRGB IEC61966-2.1" profile

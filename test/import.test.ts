@@ -11,7 +11,7 @@ import { parseSpec, SpecError } from '../dag/spec.ts';
 import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
 import { NODE_TYPES } from '../nodes/index.ts';
-import { layoutProblem, renderLayout } from '../nodes/lib/import-plan.ts';
+import { layoutProblem, renderLayout } from '../files/import-plan.ts';
 import { demoPhotosDir, skipUnless } from './fixtures.ts';
 import { runCli, tempDir } from './helpers.ts';
 

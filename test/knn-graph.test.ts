@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bruteForceKnnGraph, buildKnnGraph, knnRecall, truncateKnnGraph } from '../nodes/lib/knn-graph.ts';
-import { generateSyntheticEmbeddings } from '../nodes/lib/synthetic-embeddings.ts';
+import { bruteForceKnnGraph, buildKnnGraph, knnRecall, truncateKnnGraph } from '../vectors/knn-graph.ts';
+import { generateSyntheticEmbeddings } from './support/synthetic-embeddings.ts';
 
 /** Unit vectors in 2-D at the given angles (degrees). */
 function onCircle(angles: number[]): Float32Array {

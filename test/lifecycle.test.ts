@@ -13,7 +13,7 @@ import { parquetSource, queryRows, writeParquet } from '../datasets/parquet.ts';
 import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
 import { NODE_TYPES } from '../nodes/index.ts';
-import { inDeleteFolder, planLifecycle, withoutDeleteFolder } from '../nodes/lib/lifecycle.ts';
+import { inDeleteFolder, planLifecycle, withoutDeleteFolder } from '../files/lifecycle.ts';
 import { fileIdFor } from '../nodes/scan.ts';
 import { runCli, tempDir } from './helpers.ts';
 

@@ -2,15 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodePhoto } from '../models/image.ts';
-import { HammingIndex } from '../nodes/lib/hamming-index.ts';
+import { decodePhoto } from '../imaging/image.ts';
+import { HammingIndex } from '../imaging/hamming-index.ts';
 import {
   DEFAULT_NEAR_DUPLICATE_OPTIONS,
   compareKeeperPreference,
   groupNearDuplicates,
   type NearDuplicateCandidate,
-} from '../nodes/lib/near-duplicates.ts';
-import { hamming, perceptualHashes } from '../nodes/lib/perceptual-hash.ts';
+} from '../imaging/near-duplicates.ts';
+import { hamming, perceptualHashes } from '../imaging/perceptual-hash.ts';
 import { demoPhotosDir, facesFixtures, petsFixtures, skipUnless } from './fixtures.ts';
 
 /** Deterministic 64-bit values (splitmix32 on two halves) so failures reproduce. */

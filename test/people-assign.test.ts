@@ -10,8 +10,8 @@ import { foldJournal, type JournalRow } from '../datasets/persons.ts';
 import type { TableSchema } from '../datasets/schema.ts';
 import { assignPersons, VoteCache, type AssignParams } from '../nodes/assign.ts';
 import { clusterWithConstraints, faceConstraints } from '../nodes/cluster.ts';
-import { cachedKnnGraph, photoGroups, readFaceVectors, withoutPoints, type FaceVectors } from '../nodes/lib/face-vectors.ts';
-import { bruteForceKnnGraph } from '../nodes/lib/knn-graph.ts';
+import { cachedKnnGraph, photoGroups, readFaceVectors, withoutPoints, type FaceVectors } from '../vectors/face-vectors.ts';
+import { bruteForceKnnGraph } from '../vectors/knn-graph.ts';
 import { tempDir } from './helpers.ts';
 
 const FACES: TableSchema = {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { decodePhoto, type RgbImage } from '../models/image.ts';
+import { decodePhoto, type RgbImage } from '../imaging/image.ts';
 import {
   PERCEPTUAL_HASH_VERSION,
   findContentBox,
@@ -13,7 +13,7 @@ import {
   perceptualHashes,
   popcount32,
   dhashFromGray9x8,
-} from '../nodes/lib/perceptual-hash.ts';
+} from '../imaging/perceptual-hash.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
 
 /** A deterministic "photo": smooth gradients plus a few blobs, so hashes have structure. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { decodePhoto } from '../models/image.ts';
+import { decodePhoto } from '../imaging/image.ts';
 import { PET_MODEL_INPUT_SIZE, PetDetector, petDetectorVersion, type PetDetection, type PetModel } from '../models/pet-detector.ts';
 import { WorkerPool } from '../dag/worker-pool.ts';
 import { isPetTaskFailure, petWorkerUrl, runPetTask, type PetTask, type PetTaskResult, type PetWorkerData } from '../models/pet-worker.ts';

@@ -5,8 +5,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodePhoto } from '../models/image.ts';
-import { thumbnailPath, writeThumbnails } from '../nodes/lib/thumbnails.ts';
+import { decodePhoto } from '../imaging/image.ts';
+import { thumbnailPath, writeThumbnails } from '../imaging/thumbnails.ts';
 import { demoPhotosDir, skipUnless } from './fixtures.ts';
 
 const SHA = 'ab'.padEnd(64, '0');

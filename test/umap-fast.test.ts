@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UMAP } from 'umap-js';
-import { bruteForceKnnGraph, type KnnGraph } from '../nodes/lib/knn-graph.ts';
+import { bruteForceKnnGraph, type KnnGraph } from '../vectors/knn-graph.ts';
 import {
   findAbParams,
   fuzzySimplicialSet,
@@ -11,7 +11,7 @@ import {
   nearestCentroidAgreement,
   smoothKnnDistances,
   umapLayout,
-} from '../nodes/lib/umap-fast.ts';
+} from '../vectors/umap-fast.ts';
 import { unitBlobs } from './support/blobs.ts';
 
 const blobs = (blobCount: number, count: number, dim: number, seed: number) => unitBlobs(blobCount, count, dim, seed, 0.2);

@@ -158,7 +158,7 @@ if (!isMainThread) {
 
   test('the face worker returns the same faces as in-thread analysis', { skip: skipUnless(facesFixtures) }, async () => {
     const { FACE_WORKER_URL, FaceAnalyzer, unpackFaces } = await import('../models/face-analyzer.ts');
-    const { decodePhoto } = await import('../models/image.ts');
+    const { decodePhoto } = await import('../imaging/image.ts');
     type FaceWorkerTask = import('../models/face-worker.ts').FaceWorkerTask;
     type FaceWorkerResult = import('../models/face-worker.ts').FaceWorkerResult;
 

@@ -1,7 +1,7 @@
 // Blobs of unit vectors with known labels, for clustering and UMAP tests:
 // `count` points per blob, each its blob's random centre plus uniform noise of
 // width `spread` per dimension, normalised.
-import { mulberry32 } from '../../nodes/lib/umap-fast.ts';
+import { mulberry32 } from '../../vectors/umap-fast.ts';
 
 export function unitBlobs(blobCount: number, count: number, dim: number, seed: number, spread: number): { vectors: Float32Array; labels: Int32Array } {
   const random = mulberry32(seed);

@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, uti
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
-import { parquetSource } from '../../datasets/parquet.ts';
+import { parquetSource } from '../datasets/parquet.ts';
 import { buildKnnGraph, type KnnGraph } from './knn-graph.ts';
 
 export interface FaceVectors {

@@ -1,7 +1,7 @@
 // Worker-thread entry for the umap node: the layout loop is synchronous and
 // would freeze the main thread (about a minute for 100k faces).
 import { parentPort, workerData } from 'node:worker_threads';
-import type { OneShotMessage } from '../../dag/worker-pool.ts';
+import type { OneShotMessage } from '../dag/worker-pool.ts';
 import type { KnnGraph } from './knn-graph.ts';
 import { umapLayout, type UmapOptions } from './umap-fast.ts';
 

@@ -3,7 +3,7 @@
 // and reports broken links instead of failing.
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceSpec } from '../../dag/node-type.ts';
+import type { SourceSpec } from '../dag/node-type.ts';
 import { excludesFolder, matchesAny } from './glob.ts';
 
 export interface WalkedFile {

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../../dag/planner.ts';
-import { queryRows, writeParquetColumns, type Columns } from '../../datasets/parquet.ts';
-import { quoteString, type TableSchema } from '../../datasets/schema.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { queryRows, writeParquetColumns, type Columns } from './parquet.ts';
+import { quoteString, type TableSchema } from './schema.ts';
 
 export class AnalysisCache {
   readonly dir: string;

@@ -7,10 +7,10 @@
 // already at that path gives the new one a suffix (name-1.jpg).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceSpec } from '../../dag/node-type.ts';
-import { sha256OfFile } from '../hash.ts';
+import type { SourceSpec } from '../dag/node-type.ts';
+import { sha256OfFile } from './sha256.ts';
 import { readExif } from './exif.ts';
-import type { CachedHash as HashCacheRow } from './hash-cache.ts';
+import type { CachedHash as HashCacheRow } from '../datasets/hash-cache.ts';
 import { describe, type WalkedFile } from './walk.ts';
 
 export const DEFAULT_LAYOUT = '{yyyy}/{yyyy-mm-dd}/{name}';

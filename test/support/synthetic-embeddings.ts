@@ -3,7 +3,7 @@
 // real faces (same-person cosine median ~0.67, 5th percentile ~0.39;
 // different-person max ~0.42), and families of look-alike people add the
 // overlap that makes clustering chain at archive scale.
-import { mulberry32 } from './umap-fast.ts';
+import { mulberry32 } from '../../vectors/umap-fast.ts';
 
 export interface SyntheticOptions {
   /** Number of faces. */

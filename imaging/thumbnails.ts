@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import type { RgbImage } from '../../models/image.ts';
+import type { RgbImage } from './image.ts';
 
 export const DEFAULT_THUMBNAIL_SIZES: readonly number[] = [256, 1024];
 

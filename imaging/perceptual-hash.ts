@@ -2,7 +2,7 @@
 // Everything is plain JS on the RgbImage buffer: no second decode, and no
 // dependence on libvips' resampling kernels, so a sharp upgrade cannot
 // silently change every stored hash.
-import type { RgbImage } from '../../models/image.ts';
+import type { RgbImage } from './image.ts';
 
 /**
  * Bump when the bits produced for the same pixels change (trim rule,

@@ -2,8 +2,8 @@
 // shared by hash and import: a file whose size and mtime did not change is
 // never read again.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Catalog } from '../../datasets/catalog.ts';
-import { quoteString } from '../../datasets/schema.ts';
+import type { Catalog } from './catalog.ts';
+import { quoteString } from './schema.ts';
 
 export interface CachedHash {
   source: string;

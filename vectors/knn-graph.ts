@@ -6,7 +6,7 @@
 // never in its own row (every consumer would otherwise skip column 0).
 // If a row has fewer than k neighbours (approximate search came up short),
 // the missing slots hold index -1 and distance Infinity.
-import { runInWorker } from '../../dag/worker-pool.ts';
+import { runInWorker } from '../dag/worker-pool.ts';
 import type { KnnWorkerInput, KnnWorkerProgress, KnnWorkerResult } from './knn-worker.ts';
 
 export interface KnnGraph {

@@ -3,7 +3,7 @@
 // main thread for the whole build (about 47 s for 100k faces here).
 import { parentPort, workerData } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
-import type { OneShotMessage } from '../../dag/worker-pool.ts';
+import type { OneShotMessage } from '../dag/worker-pool.ts';
 
 export interface KnnWorkerInput {
   vectors: Float32Array;
