@@ -5,6 +5,7 @@
 // Main side:   const pool = new WorkerPool<In, Out>(new URL('./my-worker.ts', import.meta.url));
 //              const out = await pool.run(task, [task.bytes.buffer]); await pool.close();
 // Worker side: serveTasks<In, Out>(async (task) => ({ result, transferList: [result.data.buffer] }));
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, type TransferListItem } from 'node:worker_threads';
 
@@ -156,9 +157,17 @@ export class WorkerPool<TaskIn, TaskOut> {
  * The URL to start a worker from. Node 20 ignores ESM loaders given in a
  * Worker's execArgv (nodejs/node#47747), so a .ts worker starts from a small
  * data: module that registers tsx in the new thread, then imports the file.
+ * Compiled to dist/ (scripts/build.mjs), callers still name their worker
+ * `new URL('./x.ts', import.meta.url)`, which then points into dist/ where the
+ * compiled x.js is what exists: that runs directly.
  */
 export function workerEntry(workerFile: URL): URL {
   if (!workerFile.pathname.endsWith('.ts')) return workerFile;
+  if (import.meta.url.endsWith('.js') && workerFile.protocol === 'file:') {
+    const compiled = new URL(workerFile);
+    compiled.pathname = `${compiled.pathname.slice(0, -3)}.js`;
+    if (existsSync(compiled)) return compiled;
+  }
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(workerFile.href)});\n`;
   return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);

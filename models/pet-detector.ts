@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+// tfjs takes ~0.4 s to import: it loads on the first PetDetector.create(), so that importing
+// this module for petDetectorVersion (nodes/images.ts, on every CLI start) stays cheap.
+import type * as Tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { RgbImage } from '../imaging/image.ts';
 import { modelVersionId, resolveModelPath, type ModelId } from './registry.ts';
 
@@ -70,16 +71,16 @@ export function petDetectorVersion(model: PetModel = DEFAULT_PET_MODEL): string 
 }
 
 interface ModelJson {
-  modelTopology: tf.io.ModelArtifacts['modelTopology'];
+  modelTopology: Tf.io.ModelArtifacts['modelTopology'];
   signature?: object;
   format?: string;
   generatedBy?: string;
   convertedBy?: string;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsManifest: { paths: string[]; weights: Tf.io.WeightsManifestEntry[] }[];
 }
 
 /** Reads the model from disk: tfjs would otherwise fetch() it, and there is nothing to fetch from. */
-function diskHandler(model: PetModel): tf.io.IOHandler {
+function diskHandler(model: PetModel): Tf.io.IOHandler {
   return {
     load: async () => {
       const jsonPath = resolveModelPath(MODEL_IDS[model]);
@@ -100,10 +101,14 @@ function diskHandler(model: PetModel): tf.io.IOHandler {
 }
 
 let backendReady: Promise<void> | undefined;
+/** @tensorflow/tfjs-core, set by initBackend() before any detector exists. */
+let tf: typeof Tf;
 
 /** One wasm backend per thread; SIMD on, threads off (tfjs cannot use wasm threads in Node). */
 function initBackend(): Promise<void> {
   backendReady ??= (async () => {
+    tf = await import('@tensorflow/tfjs-core');
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
     const wasmDist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
     setWasmPaths(wasmDist + '/'); // a file path: the Node loader reads the .wasm with fs
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -140,6 +145,7 @@ export class PetDetector {
   static async create(options: PetDetectorOptions = {}): Promise<PetDetector> {
     const model = options.model ?? DEFAULT_PET_MODEL;
     await initBackend();
+    const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
     const graph = await loadGraphModel(diskHandler(model));
     const detector = new PetDetector(model, graph);
     await detector.detect({ data: new Uint8Array(3 * 32 * 32), width: 32, height: 32 }); // warm up: first run compiles kernels
@@ -249,8 +255,8 @@ export class PetDetector {
   }
 
   /** Runs the graph on input (disposed here) and downloads every output. */
-  async #run(input: tf.Tensor): Promise<{ shape: number[]; data: Float32Array }[]> {
-    let outputs: tf.Tensor[] = [];
+  async #run(input: Tf.Tensor): Promise<{ shape: number[]; data: Float32Array }[]> {
+    let outputs: Tf.Tensor[] = [];
     try {
       const result = this.#graph.execute(input); // no control flow in either graph: the sync path is enough
       outputs = Array.isArray(result) ? result : [result];
