@@ -2,17 +2,17 @@
 // from the durable tables (file_registry, hash_cache; a 'purged' event stays
 // in file_events) and from every per-run Parquet table with a file_id column,
 // plus rows keyed by the faces found only in those files (face_id tables).
-// Manual decisions are archived, not lost: rows of a catalog `assignments`
-// table for those faces move to `assignments_archive`.
+// Manual decisions are archived, not lost: rows of the `assignments` journal
+// for those faces move to `assignments_archive` (both made by migrations).
 //
 // Rewriting per-run Parquet is the one deliberate exception to "per-run
 // tables are immutable once their run succeeds": a purge must not leave the
 // photo's traces in old runs. Each file is rewritten to a temporary name and
 // renamed; the catalog changes come last, in one transaction, so a gc killed
 // midway is finished by running it again.
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Catalog } from './catalog.ts';
+import { withTemporaryPath } from './atomic-file.ts';
 import { scratchConnection, parquetSource, queryRows } from './parquet.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { quoteString } from './schema.ts';
@@ -83,7 +83,6 @@ export async function planGc(store: Store, olderThanMs: number, now = Date.now()
   await purged.drop();
   await faces.drop();
   const assignments = faceIds.length === 0 ? 0 : await store.read(async (catalog) => {
-    if (!(await hasFaceIdColumn(catalog, 'assignments'))) return 0;
     const [row] = await catalog.rows<{ n: number }>(`SELECT count(*) AS n FROM assignments WHERE face_id IN ${sqlList(faceIds)}`);
     return row?.n ?? 0;
   });
@@ -104,13 +103,9 @@ export async function runGc(store: Store, olderThanMs: number, options: { now?: 
       for (const table of plan.tables) {
         const path = store.absolute(table.path);
         const columns = new Set((await queryRows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${parquetSource(path)}`)).map((c) => c.column_name));
-        const temporary = `${path}.gc-${process.pid}`;
-        try {
-          await connection.run(`COPY (SELECT * FROM ${parquetSource(path)} WHERE NOT (${dropCondition(columns, files.table, faces.table)})) TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
-          renameSync(temporary, path);
-        } finally {
-          rmSync(temporary, { force: true });
-        }
+        await withTemporaryPath(path, (temporary) =>
+          connection.run(`COPY (SELECT * FROM ${parquetSource(path)} WHERE NOT (${dropCondition(columns, files.table, faces.table)})) TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`),
+        );
       }
     } finally {
       await files.drop();
@@ -119,10 +114,8 @@ export async function runGc(store: Store, olderThanMs: number, options: { now?: 
     await store.write((catalog) =>
       catalog.transaction(async (tx) => {
         const at = `make_timestamp(${Math.round(options.now ?? Date.now())}::BIGINT * 1000)`;
-        // The assignments journal belongs to another feature: touched only when it exists.
-        if (plan.faceIds.length > 0 && (await hasFaceIdColumn(catalog, 'assignments'))) {
+        if (plan.faceIds.length > 0) {
           const faces = sqlList(plan.faceIds);
-          await tx.run('CREATE TABLE IF NOT EXISTS assignments_archive AS SELECT *, NULL::TIMESTAMP AS archived_at, NULL::VARCHAR AS archived_reason FROM assignments WHERE false');
           await tx.run(`INSERT INTO assignments_archive BY NAME SELECT *, ${at} AS archived_at, 'photo purged by mnemo gc' AS archived_reason FROM assignments WHERE face_id IN ${faces}`);
           await tx.run(`DELETE FROM assignments WHERE face_id IN ${faces}`);
         }
@@ -171,9 +164,4 @@ async function stageIds(name: string, ids: string[]): Promise<{ table: string; d
   }
   appender.closeSync();
   return { table: name, drop: () => connection.run(`DROP TABLE IF EXISTS ${name}`).then(() => undefined) };
-}
-
-async function hasFaceIdColumn(catalog: Catalog, table: string): Promise<boolean> {
-  const found = await catalog.rows<{ n: number }>("SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1 AND column_name = 'face_id'", [table]);
-  return (found[0]?.n ?? 0) > 0;
 }

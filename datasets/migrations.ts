@@ -145,4 +145,24 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'assignments_archive: journal rows of faces purged by mnemo gc',
+    // Before this migration gc created the table itself (CREATE TABLE AS from
+    // assignments, the same columns without constraints), so it may exist.
+    sql: `
+      CREATE TABLE IF NOT EXISTS assignments_archive (
+        assignment_id BIGINT NOT NULL,
+        face_id VARCHAR NOT NULL,
+        target VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        author VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        undoes BIGINT,
+        batch_id BIGINT NOT NULL,
+        archived_at TIMESTAMP,
+        archived_reason VARCHAR             -- e.g. 'photo purged by mnemo gc'
+      );
+    `,
+  },
 ];

@@ -2,11 +2,10 @@
 // decoded (and EXIF-rotated) by decodePhoto: no second decode of the original.
 // Keyed by content, so a renamed or copied photo reuses its thumbnails, and
 // an existing file is never rewritten.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../datasets/atomic-file.ts';
 import type { RgbImage } from './image.ts';
 
 export const DEFAULT_THUMBNAIL_SIZES: readonly number[] = [256, 1024];
@@ -53,20 +52,8 @@ export async function writeThumbnails(
       .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
       .webp(WEBP_OPTIONS)
       .toBuffer();
-    await writeAtomically(path, webp);
+    await writeFileAtomic(path, webp);
     thumbnails.push({ size, path, created: true });
   }
   return thumbnails;
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }

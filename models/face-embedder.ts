@@ -3,7 +3,8 @@
 import * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
-import { createSingleThreadSession, rgbToNormalisedChw } from './face-detector.ts';
+import { rgbToNormalisedChw } from './face-detector.ts';
+import { createSingleThreadSession } from './onnx-session.ts';
 
 export const EMBEDDING_SIZE = 512;
 const CROP = 112;

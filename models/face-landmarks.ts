@@ -4,7 +4,8 @@ import * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
 import { rectToSizeAffine, warpAffineBilinear } from './face-align.ts';
-import { type Box, createSingleThreadSession } from './face-detector.ts';
+import type { Box } from './face-detector.ts';
+import { createSingleThreadSession } from './onnx-session.ts';
 
 const CROP = 64;
 

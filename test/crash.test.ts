@@ -71,19 +71,20 @@ test('SIGKILL in the middle of a node: --resume redoes only that node and the ta
 
   const spec = loadSpecFile(config('data'), crashRegistry);
   const store = new Store(spec.dataDir);
-  const before = await store.read((catalog) => catalog.rows<{ node: string; status: string; finished_at: Date }>('SELECT node, status, finished_at FROM run_nodes WHERE run_id = 1 ORDER BY node'));
-  assert.deepEqual(before.map((row) => [row.node, row.status]), [['hash', 'done'], ['scan', 'done']], 'the killed node left no record');
-  const [interrupted] = await store.read((catalog) => catalog.rows<{ status: string }>('SELECT status FROM runs WHERE run_id = 1'));
+  const [interrupted] = await store.read((catalog) => catalog.rows<{ run_id: number; status: string }>('SELECT run_id, status FROM runs ORDER BY run_id DESC LIMIT 1'));
   assert.equal(interrupted!.status, 'running');
+  const runId = interrupted!.run_id;
+  const before = await store.read((catalog) => catalog.rows<{ node: string; status: string; finished_at: Date }>('SELECT node, status, finished_at FROM run_nodes WHERE run_id = $1 ORDER BY node', [runId]));
+  assert.deepEqual(before.map((row) => [row.node, row.status]), [['hash', 'done'], ['scan', 'done']], 'the killed node left no record');
 
   const resumed = await runPipeline(spec, crashRegistry, store, { resume: true });
-  assert.equal(resumed.runId, 1);
+  assert.equal(resumed.runId, runId);
   assert.equal(resumed.status, 'succeeded');
   assert.equal(resumed.nodes.find((n) => n.node === 'twostep')!.status, 'done');
-  const after = await store.read((catalog) => catalog.rows<{ node: string; finished_at: Date }>("SELECT node, finished_at FROM run_nodes WHERE run_id = 1 AND node IN ('scan', 'hash') ORDER BY node"));
+  const after = await store.read((catalog) => catalog.rows<{ node: string; finished_at: Date }>("SELECT node, finished_at FROM run_nodes WHERE run_id = $1 AND node IN ('scan', 'hash') ORDER BY node", [runId]));
   assert.deepEqual(after.map((row) => row.finished_at), before.map((row) => row.finished_at), 'scan and hash were not redone');
-  assert.deepEqual(await tables(store, 1), await tables(referenceStore, expected.runId));
-  await assert.rejects(runPipeline(spec, crashRegistry, store, { resume: true }), /nothing to resume: the newest run \(1\) succeeded/);
+  assert.deepEqual(await tables(store, runId), await tables(referenceStore, expected.runId));
+  await assert.rejects(runPipeline(spec, crashRegistry, store, { resume: true }), new RegExp(`nothing to resume: the newest run \\(${runId}\\) succeeded`));
 });
 
 test('SIGKILL at arbitrary moments never corrupts the store, and --resume always finishes', async () => {
@@ -91,7 +92,7 @@ test('SIGKILL at arbitrary moments never corrupts the store, and --resume always
   const reference = loadSpecFile(config('reference'), crashRegistry);
   const referenceStore = new Store(reference.dataDir);
   const expected = await tables(referenceStore, (await runPipeline(reference, crashRegistry, referenceStore)).runId);
-  const moments: [RegExp, number][] = [[/run 1 started/, 0], [/run 1 started/, 40], [/scan: done/, 0], [/scan: done/, 30], [/hash: done/, 0], [/twostep: done/, 0]];
+  const moments: [RegExp, number][] = [[/run \d+ started/, 0], [/run \d+ started/, 40], [/scan: done/, 0], [/scan: done/, 30], [/hash: done/, 0], [/twostep: done/, 0]];
   for (const [index, [trigger, delayMs]] of moments.entries()) {
     const name = `data${index}`;
     const output = await runAndKill(config(name), trigger, delayMs);

@@ -170,12 +170,14 @@ test('independent nodes that run together share no connection and commit one at 
   }
   const yaml = `data: ${dir}/data\nnodes:\n${[...types.keys()].map((name) => `  ${name}:\n`).join('')}`;
   const store = new Store(join(dir, 'data'));
+  let lastRunId = 0;
   for (let run = 1; run <= 3; run++) {
     const summary = await runPipeline(parseSpec(yaml, join(dir, 'mnemo.yaml'), types), types, store, run === 1 ? {} : { from: 'write0' });
     assert.equal(summary.status, 'succeeded', summary.message ?? '');
+    lastRunId = summary.runId;
   }
   const rows = await readOnlyQuery(store, "SELECT count(*) AS nodes, count(DISTINCT run_id) AS runs FROM run_nodes WHERE status IN ('done', 'reused')");
   assert.deepEqual(rows.rows, [{ nodes: 48, runs: 3 }]);
-  const sums = await readOnlyQuery(store, 'SELECT (SELECT total FROM run3.sum0) AS first, (SELECT total FROM run3.sum7) AS last');
+  const sums = await readOnlyQuery(store, `SELECT (SELECT total FROM run${lastRunId}.sum0) AS first, (SELECT total FROM run${lastRunId}.sum7) AS last`);
   assert.deepEqual(sums.rows, [{ first: 124750, last: 124750 + 7 * 500 }]);
 });

@@ -141,8 +141,6 @@ test('gc: --dry-run lists and changes nothing; a younger deletion is kept; an ol
     { face_id: 'face-only-b', cluster_id: 1 }, { face_id: 'face-shared', cluster_id: 1 }, { face_id: 'face-a', cluster_id: 2 },
   ]);
   await store.write(async (catalog) => {
-    // The people feature's journal (its migration creates it; created here when absent).
-    await catalog.connection.run('CREATE TABLE IF NOT EXISTS assignments (assignment_id BIGINT, face_id VARCHAR, target VARCHAR, source VARCHAR, author VARCHAR, created_at TIMESTAMP, undoes BIGINT, batch_id BIGINT)');
     await catalog.connection.run(`INSERT INTO assignments (assignment_id, face_id, target, source, author, created_at, batch_id)
       VALUES (1, 'face-only-b', '1', 'manual', 'me', now(), 1), (2, 'face-shared', '1', 'manual', 'me', now(), 1), (3, 'face-a', '2', 'manual', 'me', now(), 1)`);
   });
@@ -156,7 +154,7 @@ test('gc: --dry-run lists and changes nothing; a younger deletion is kept; an ol
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /1 deleted file \(deleted before .* UTC\)/);
   assert.match(dry.stdout, /photos\s+b\.jpg/);
-  assert.match(dry.stdout, /runs\/1\/scan\/files\.parquet\s+1/);
+  assert.match(dry.stdout, new RegExp(`runs/${first.runId}/scan/files\\.parquet\\s+1`));
   assert.match(dry.stdout, /1 faces seen only in these photos; 1 manual assignments would move to assignments_archive/);
   assert.match(dry.stdout, /dry run: nothing was changed/);
   assert.deepEqual(snapshot(), untouched, 'a dry run writes nothing');
