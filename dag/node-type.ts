@@ -25,6 +25,11 @@ export interface NodeContext<P = unknown, Prepared = unknown> {
   cacheDir: string;
   /** What `inputFingerprint` prepared, if the node type has one. */
   prepared: Prepared;
+  /**
+   * What the node type's `cacheKeys` returned for these params (empty without
+   * it). Caches are opened only with these keys, which are in the fingerprint.
+   */
+  cacheKeys: Readonly<Record<string, unknown>>;
   /** Reads the durable catalog (opened briefly, read-only). */
   readCatalog<T>(work: (catalog: Catalog) => Promise<T>): Promise<T>;
   /**
@@ -73,7 +78,15 @@ export interface NodeType<Schema extends z.ZodType = z.ZodType, Prepared = unkno
    * Fingerprint of data the node reads from outside the pipeline (the file
    * system, the durable catalog). Root nodes need it for reuse to be correct.
    */
-  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'writeTable' | 'writeTableFromQuery' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
+  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'cacheKeys' | 'writeTable' | 'writeTableFromQuery' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
+  /**
+   * Cache name -> everything that changes that cache's content (code and model
+   * versions, the params that matter). The engine hashes it into the
+   * fingerprint and hands it to `run` as `ctx.cacheKeys`; a node opens its
+   * caches only with those keys, so a cache can never be newer than the
+   * fingerprint that lets its output be reused.
+   */
+  cacheKeys?(params: z.output<Schema>): Record<string, unknown>;
   /** Does the work; returns metadata shown by `mnemo show` (counts, shares). */
   run(ctx: NodeContext<z.output<Schema>, Prepared>): Promise<Record<string, unknown> | void>;
 }

@@ -1,6 +1,6 @@
 // Order and identity: a topological order of the pipeline, and each node's
 // fingerprint = hash(type, version, resolved params, upstream fingerprints,
-// fingerprint of the data it reads from outside the pipeline).
+// fingerprint of the data it reads from outside the pipeline, cache keys).
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../datasets/canonical-json.ts';
 import type { NodeSpec } from './spec.ts';
@@ -36,6 +36,8 @@ export interface FingerprintParts {
   params: unknown;
   upstream: Record<string, string>;
   input: string | null;
+  /** The node type's `cacheKeys` (absent without caches, so such nodes keep their fingerprints). */
+  caches?: Record<string, unknown>;
 }
 
 export function nodeFingerprint(parts: FingerprintParts): string {

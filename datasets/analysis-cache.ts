@@ -21,6 +21,8 @@ export class AnalysisCache {
   /** `flushEvery`: photos per Parquet part (what a killed run can lose at most). */
   constructor(root: string, readonly name: string, key: unknown, readonly schema: TableSchema, private readonly flushEvery = 256) {
     if (!('sha256' in schema.columns)) throw new Error(`cache ${name}: the schema needs a sha256 column`);
+    // Keys come from ctx.cacheKeys (so they are in the node's fingerprint): a missing one is a cache the node type did not declare.
+    if (key === undefined) throw new Error(`cache ${name}: no key; declare it in the node type's cacheKeys`);
     const digest = createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 16);
     this.dir = join(root, `${name}-${digest}`);
     mkdirSync(this.dir, { recursive: true });

@@ -1,6 +1,9 @@
 // The durable (source, path, size, mtime) -> SHA-256 cache in the catalog,
 // shared by hash and import: a file whose size and mtime did not change is
 // never read again.
+// It has no code version and hash/import declare no cacheKeys for it, on
+// purpose: SHA-256 of the bytes never changes, so no upgrade can make an entry
+// stale; only the file can, and size + mtime are its key.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog } from './catalog.ts';
 import { quoteString } from './schema.ts';

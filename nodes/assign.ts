@@ -350,6 +350,7 @@ export async function readClusterIds(clustersParquet: string, faces: FaceVectors
 }
 
 // The runs of one process (a sweep's settings) share the cluster-independent voting.
+// In memory only, so code can never change under it: no cacheKeys needed.
 const voteCache = new VoteCache();
 
 export const assign = defineNode({

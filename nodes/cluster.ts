@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { readJournal, journalStateKey, type JournalState } from '../datasets/persons.ts';
 import { clusterFaces, type Clustering } from '../vectors/clustering.ts';
-import { cachedKnnGraph, indexOf, knnGraphCacheDir, photoGroups, readFaceVectors, withoutPoints, type FaceVectors, type GraphParams } from '../vectors/face-vectors.ts';
+import { cachedKnnGraph, indexOf, knnGraphCacheDir, knnGraphKey, knnGraphParams, photoGroups, readFaceVectors, withoutPoints, type FaceVectors, type KnnGraphKey } from '../vectors/face-vectors.ts';
 import type { KnnGraph } from '../vectors/knn-graph.ts';
 
 export const clusterParams = z.object({
@@ -23,18 +23,10 @@ export const clusterParams = z.object({
   threshold: z.number().gt(0).max(2).default(0.65),
   /** dbscan: link core faces only when each is in the other's first mutualK neighbours (curbs chaining). */
   mutualK: z.number().int().min(1).max(200).optional(),
-  /** Neighbours per face in the kNN graph. */
-  k: z.number().int().min(1).max(200).default(30),
-  /** HNSW build (used above 1,500 faces; smaller sets get the exact graph). */
-  M: z.number().int().min(2).max(128).default(16),
-  efConstruction: z.number().int().min(10).max(4000).default(200),
-  ef: z.number().int().min(10).max(4000).default(100),
+  /** The kNN graph (shared with umap: same defaults, one cached graph). */
+  ...knnGraphParams.shape,
 }).strict();
 export type ClusterParams = z.output<typeof clusterParams>;
-
-export function graphParams(p: { k: number; M: number; efConstruction: number; ef: number }): GraphParams {
-  return { k: p.k, M: p.M, efConstruction: p.efConstruction, ef: p.ef };
-}
 
 export interface FaceConstraints {
   cannotLink: number[][];
@@ -116,6 +108,8 @@ export const cluster = defineNode({
   version: '1',
   description: 'Clusters the accepted faces (one row per face_id) on their cached kNN graph, with photo and human constraints.',
   params: clusterParams,
+  // The graph cache's key (settings and KNN_GRAPH_VERSION) is part of the fingerprint.
+  cacheKeys: (p) => ({ knnGraph: knnGraphKey(p) }),
   inputs: ['faces'],
   outputs: {
     clusters: {
@@ -135,7 +129,7 @@ export const cluster = defineNode({
     ctx.progress.total(2 * faces.n);
     let reported = 0;
     const started = Date.now();
-    const { graph, reused } = await cachedKnnGraph(knnGraphCacheDir(ctx.cacheDir), faces, graphParams(p), {
+    const { graph, reused } = await cachedKnnGraph(knnGraphCacheDir(ctx.cacheDir), faces, ctx.cacheKeys.knnGraph as KnnGraphKey, {
       signal: ctx.signal,
       onProgress: (phase, done) => {
         const position = (phase === 'search' ? faces.n : 0) + done;

@@ -4,8 +4,7 @@
 // map. Human decisions are not an input: labelling never moves the map.
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
-import { graphParams } from './cluster.ts';
-import { cachedKnnGraph, knnGraphCacheDir, readFaceVectors } from '../vectors/face-vectors.ts';
+import { cachedKnnGraph, knnGraphCacheDir, knnGraphKey, knnGraphParams, readFaceVectors, type KnnGraphKey } from '../vectors/face-vectors.ts';
 import { truncateKnnGraph, type KnnGraph } from '../vectors/knn-graph.ts';
 import type { UmapOptions } from '../vectors/umap-fast.ts';
 import { runInWorker } from '../dag/worker-pool.ts';
@@ -17,11 +16,8 @@ const params = z.object({
   nEpochs: z.number().int().min(1).max(5000).optional(),
   minDist: z.number().min(0).max(10).default(0.1),
   nNeighbors: z.number().int().min(2).max(200).default(15),
-  /** The kNN graph: the same defaults as the cluster node, so both use one cached graph. */
-  k: z.number().int().min(2).max(200).default(30),
-  M: z.number().int().min(2).max(128).default(16),
-  efConstruction: z.number().int().min(10).max(4000).default(200),
-  ef: z.number().int().min(10).max(4000).default(100),
+  /** The kNN graph: the same defaults as the cluster node, so both use one cached graph (k >= nNeighbors is checked in run). */
+  ...knnGraphParams.shape,
 }).strict();
 
 export const umap = defineNode({
@@ -29,6 +25,8 @@ export const umap = defineNode({
   version: '1',
   description: 'A seeded 2-D UMAP layout of the accepted faces (one row per face_id), on their cached kNN graph.',
   params,
+  // The graph cache's key (settings and KNN_GRAPH_VERSION) is part of the fingerprint.
+  cacheKeys: (p) => ({ knnGraph: knnGraphKey(p) }),
   inputs: ['faces'],
   outputs: {
     umap: { description: '2-D position of each accepted face.', columns: { face_id: 'VARCHAR', x: 'DOUBLE', y: 'DOUBLE' } },
@@ -38,7 +36,7 @@ export const umap = defineNode({
     if (p.nNeighbors > p.k) throw new Error(`nNeighbors ${p.nNeighbors} needs k >= ${p.nNeighbors} (k is ${p.k})`);
     const faces = await readFaceVectors(ctx.inputs.faces!);
     const started = Date.now();
-    const { graph, reused } = await cachedKnnGraph(knnGraphCacheDir(ctx.cacheDir), faces, graphParams(p), { signal: ctx.signal });
+    const { graph, reused } = await cachedKnnGraph(knnGraphCacheDir(ctx.cacheDir), faces, ctx.cacheKeys.knnGraph as KnnGraphKey, { signal: ctx.signal });
     const graphMs = Date.now() - started;
     const nEpochs = p.nEpochs ?? (faces.n <= 10_000 ? 500 : 200);
     ctx.progress.total(nEpochs);

@@ -10,7 +10,7 @@ import { foldJournal, type JournalRow } from '../datasets/persons.ts';
 import type { TableSchema } from '../datasets/schema.ts';
 import { assignPersons, VoteCache, type AssignParams } from '../nodes/assign.ts';
 import { clusterWithConstraints, faceConstraints } from '../nodes/cluster.ts';
-import { cachedKnnGraph, photoGroups, readFaceVectors, withoutPoints, type FaceVectors } from '../vectors/face-vectors.ts';
+import { cachedKnnGraph, knnGraphKey, photoGroups, readFaceVectors, withoutPoints, type FaceVectors } from '../vectors/face-vectors.ts';
 import { bruteForceKnnGraph } from '../vectors/knn-graph.ts';
 import { tempDir } from './helpers.ts';
 
@@ -54,7 +54,7 @@ test('readFaceVectors: accepted faces only, one row per face_id in id order; pho
 test('the kNN graph is cached on disk by face content and graph parameters', async () => {
   const dir = tempDir();
   const faces: FaceVectors = { n: 5, dim: 4, ids: ['a', 'b', 'c', 'd', 'e'], vectors: atAngles([0, 10, 20, 90, 100]), contentHash: 'abc' };
-  const params = { k: 3, M: 16, efConstruction: 200, ef: 100 };
+  const params = knnGraphKey({ k: 3, M: 16, efConstruction: 200, ef: 100 });
   const first = await cachedKnnGraph(dir, faces, params);
   assert.equal(first.reused, false);
   assert.equal(readdirSync(dir).filter((f) => f.endsWith('.knn')).length, 1);

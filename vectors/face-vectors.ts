@@ -7,12 +7,14 @@
 // and each chunk's FLOAT[dim] child vector is copied out in one go (about 50x
 // faster than row objects; stack.md).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
+import { z } from 'zod';
+import { writeFileAtomic } from '../datasets/atomic-file.ts';
 import { parquetSource } from '../datasets/parquet.ts';
-import { buildKnnGraph, type KnnGraph } from './knn-graph.ts';
+import { buildKnnGraph, KNN_GRAPH_VERSION, type KnnGraph } from './knn-graph.ts';
 
 export interface FaceVectors {
   n: number;
@@ -127,6 +129,35 @@ export interface GraphParams {
   ef: number;
 }
 
+/**
+ * The kNN-graph settings as declared node params. cluster and umap both
+ * spread these in, so by default they ask for the same graph and share one
+ * cache file.
+ */
+export const knnGraphParams = z.object({
+  /** Neighbours per face in the kNN graph. */
+  k: z.number().int().min(1).max(200).default(30),
+  /** HNSW build (used above 1,500 faces; smaller sets get the exact graph). */
+  M: z.number().int().min(2).max(128).default(16),
+  efConstruction: z.number().int().min(10).max(4000).default(200),
+  ef: z.number().int().min(10).max(4000).default(100),
+});
+
+/** The graph settings out of a node's params (which hold other settings too). */
+export function graphParams(p: GraphParams): GraphParams {
+  return { k: p.k, M: p.M, efConstruction: p.efConstruction, ef: p.ef };
+}
+
+/** What the graph cache is keyed on besides the faces: the graph settings and the code that builds it. */
+export interface KnnGraphKey extends GraphParams {
+  version: string;
+}
+
+/** The kNN-graph cache key for these settings: what cluster and umap declare in their cacheKeys. */
+export function knnGraphKey(p: GraphParams): KnnGraphKey {
+  return { version: KNN_GRAPH_VERSION, ...graphParams(p) };
+}
+
 export interface GraphOptions {
   signal?: AbortSignal;
   onProgress?: (phase: 'index' | 'search', done: number, total: number) => void;
@@ -145,16 +176,18 @@ const MAGIC = 0x4b4e4e31; // 'KNN1'
  * the same faces and parameters (a parameter sweep builds it once), otherwise
  * built (brute force for small n, HNSW in a worker) and cached.
  */
-export async function cachedKnnGraph(cacheDir: string, faces: FaceVectors, params: GraphParams, options: GraphOptions = {}): Promise<{ graph: KnnGraph; reused: boolean }> {
-  const file = join(cacheDir, `${faces.contentHash}-k${params.k}-M${params.M}-efc${params.efConstruction}-ef${params.ef}.knn`);
+export async function cachedKnnGraph(cacheDir: string, faces: FaceVectors, params: KnnGraphKey, options: GraphOptions = {}): Promise<{ graph: KnnGraph; reused: boolean }> {
+  // Nodes pass ctx.cacheKeys (part of their fingerprint): a key without a version was not declared there.
+  if (!params?.version) throw new Error('kNN graph cache: no key version; declare knnGraphKey() in the node type\'s cacheKeys');
+  const file = join(cacheDir, `${faces.contentHash}-${params.version}-k${params.k}-M${params.M}-efc${params.efConstruction}-ef${params.ef}.knn`);
   const cached = readGraphFile(file, faces.n);
   if (cached) return { graph: cached, reused: true };
   let build = inFlight.get(file);
   const shared = build !== undefined;
   if (!build) {
     build = buildKnnGraph(faces.vectors, faces.dim, params.k, { M: params.M, efConstruction: params.efConstruction, ef: params.ef, signal: options.signal, onProgress: options.onProgress })
-      .then((graph) => {
-        writeGraphFile(file, graph);
+      .then(async (graph) => {
+        await writeGraphFile(file, graph);
         pruneCache(cacheDir, options.keep ?? 8);
         return graph;
       })
@@ -190,24 +223,16 @@ function readGraphFile(file: string, n: number): KnnGraph | null {
   return { n, k, indices, distances };
 }
 
-function writeGraphFile(file: string, graph: KnnGraph): void {
+function writeGraphFile(file: string, graph: KnnGraph): Promise<void> {
   const header = new DataView(new ArrayBuffer(12));
   header.setUint32(0, MAGIC, true);
   header.setUint32(4, graph.n, true);
   header.setUint32(8, graph.k, true);
-  mkdirSync(join(file, '..'), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temporary, Buffer.concat([
-      new Uint8Array(header.buffer),
-      new Uint8Array(graph.indices.buffer, graph.indices.byteOffset, graph.indices.byteLength),
-      new Uint8Array(graph.distances.buffer, graph.distances.byteOffset, graph.distances.byteLength),
-    ]));
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  return writeFileAtomic(file, Buffer.concat([
+    new Uint8Array(header.buffer),
+    new Uint8Array(graph.indices.buffer, graph.indices.byteOffset, graph.indices.byteLength),
+    new Uint8Array(graph.distances.buffer, graph.distances.byteOffset, graph.distances.byteLength),
+  ]));
 }
 
 function pruneCache(dir: string, keep: number): void {

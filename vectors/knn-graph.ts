@@ -6,8 +6,17 @@
 // never in its own row (every consumer would otherwise skip column 0).
 // If a row has fewer than k neighbours (approximate search came up short),
 // the missing slots hold index -1 and distance Infinity.
+import { createRequire } from 'node:module';
 import { runInWorker } from '../dag/worker-pool.ts';
 import type { KnnWorkerInput, KnnWorkerProgress, KnnWorkerResult } from './knn-worker.ts';
+
+/**
+ * Bump when buildKnnGraph's graph for the same vectors and parameters changes
+ * (brute-force threshold, HNSW seed, distance code). It keys the on-disk graph
+ * cache and so the fingerprints of cluster and umap; the hnswlib-node version
+ * is part of it, so upgrading the library rebuilds too.
+ */
+export const KNN_GRAPH_VERSION = `knn@1+hnswlib-node@${(createRequire(import.meta.url)('hnswlib-node/package.json') as { version: string }).version}`;
 
 export interface KnnGraph {
   n: number;
