@@ -1,5 +1,5 @@
-// `mnemo init`: a commented mnemo.yaml over one folder with the default pipeline.
-import { DEFAULT_PIPELINE } from '../nodes/index.ts';
+// The commented mnemo.yaml that `mnemo init` and the demo write: one folder, the default pipeline.
+import { DEFAULT_PIPELINE } from '../nodes/default-pipeline.ts';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../dag/spec.ts';
 
 export function initialSpec(folder: string, dataDir = './mnemo-data', include: string[] = DEFAULT_INCLUDE): string {

@@ -20,11 +20,13 @@ import { importFacesGold } from '../datasets/gold.ts';
 import { writeParquetColumns } from '../datasets/parquet.ts';
 import { Persons } from '../datasets/persons.ts';
 import { quoteString } from '../datasets/schema.ts';
+import { runNodes } from '../datasets/run-registry.ts';
 import { Store } from '../datasets/store.ts';
 import { assign } from '../nodes/assign.ts';
 import { cluster } from '../nodes/cluster.ts';
 import { generateSyntheticEmbeddings, type SyntheticEmbeddings } from '../test/support/synthetic-embeddings.ts';
-import { formatSweep, parseSweepAxis, runSweep } from '../bin/people-commands.ts';
+import { parseSweepAxis, runSweep } from '../app/sweeps.ts';
+import { formatSweep } from '../bin/format.ts';
 
 const n = Number(process.env.N ?? 50_000);
 const labels = Number(process.env.LABELS ?? 100);
@@ -109,10 +111,8 @@ async function main(): Promise<void> {
     });
     const sweepMs = performance.now() - t;
     console.log(`\n${formatSweep(result)}`);
-    const nodeSeconds = async (node: string) => {
-      const rows = await store.read((catalog) => catalog.rows<{ ms: number }>(`SELECT sum(duration_ms) AS ms FROM run_nodes WHERE node = $1 AND status = 'done' AND run_id IN (SELECT run_id FROM runs WHERE tags->>'sweep' = $2)`, [node, result.sweepId]));
-      return seconds(rows[0]?.ms ?? 0);
-    };
+    const sweepNodes = await store.read(async (catalog) => (await Promise.all(result.rows.map((row) => runNodes(catalog, row.runId)))).flat());
+    const nodeSeconds = async (node: string) => seconds(sweepNodes.filter((row) => row.node === node && row.status === 'done').reduce((sum, row) => sum + Number(row.seconds ?? 0) * 1000, 0));
     console.log(
       `\nsweep of ${result.rows.length} settings: ${seconds(sweepMs)} s (cluster nodes ${await nodeSeconds('cluster')} s, assign nodes ${await nodeSeconds('assign')} s, the rest is runs, catalog and metrics); ` +
         `with the first run ${seconds(sweepMs + clusterNode.durationMs)} s (target < 120 s for 50k); process peak RSS ${peakRssMb()} MB`,

@@ -1,11 +1,9 @@
-// What every `mnemo` command shares: its shape, the common options, where its
-// store is, and the error type for mistakes a user can fix (printed as one
-// line with exit code 2, no stack).
-import { existsSync } from 'node:fs';
+// What every `mnemo` command shares: its shape, the common options, the
+// workspace it works on, and the error type for mistakes in the command line
+// itself. Commands parse and print; the work is the application layer's
+// (app/), imported only by the command that needs it so `--help` starts fast.
 import type { ParseArgsConfig } from 'node:util';
-import { loadSpecFile } from '../dag/spec.ts';
-import { Store } from '../datasets/store.ts';
-import { NODE_TYPES } from '../nodes/index.ts';
+import type { Workspace } from '../app/workspace.ts';
 
 export interface Command {
   summary: string;
@@ -14,6 +12,7 @@ export interface Command {
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }
 
+/** A mistake in the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
 export const common = {
@@ -24,10 +23,16 @@ export const common = {
 
 export const out = (text: string) => process.stdout.write(`${text}\n`);
 
-/** The store of `--data DIR`, else of the spec's `data`, else ./mnemo-data. */
-export function storeFor(values: Record<string, unknown>): Store {
-  if (typeof values.data === 'string') return new Store(values.data);
-  const config = String(values.config ?? 'mnemo.yaml');
-  if (existsSync(config)) return new Store(loadSpecFile(config, NODE_TYPES).dataDir);
-  return new Store('./mnemo-data');
+/** The workspace of `--config` / `--data`. */
+export async function workspaceOf(values: Record<string, unknown>): Promise<Workspace> {
+  const { Workspace } = await import('../app/workspace.ts');
+  return Workspace.open({ config: String(values.config ?? 'mnemo.yaml'), data: typeof values.data === 'string' ? values.data : undefined });
 }
+
+/** A whole number from the command line, or a UsageError naming what it is. */
+export function wholeNumber(text: string | undefined, what: string): number {
+  if (!text || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a number (got '${text ?? ''}')`);
+  return Number(text);
+}
+
+export const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;

@@ -6,12 +6,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
 import { copyQueryToParquet, writeParquet } from '../datasets/parquet.ts';
-import { acquireRunLock, isAlive } from '../datasets/run-lock.ts';
+import { acquireRunLock } from '../datasets/run-lock.ts';
+import { resumableRun } from '../datasets/run-registry.ts';
 import type { ItemError, NodeOutcome, Store } from '../datasets/store.ts';
 import type { Row } from '../datasets/schema.ts';
-import type { NodeContext, NodeType } from './node-type.ts';
+import type { NodeContext, NodeType, ProgressHandle } from './node-type.ts';
 import { downstreamOf, nodeFingerprint, topologicalOrder } from './planner.ts';
-import { silentReporter, formatSeconds, type Reporter } from './progress.ts';
+import { ignoreEvents, type NodeStatus, type RunEventSink } from './progress.ts';
 import type { NodeRegistry, NodeSpec, PipelineSpec } from './spec.ts';
 
 export interface RunOptions {
@@ -19,13 +20,15 @@ export interface RunOptions {
   only?: string;
   /** Re-run this node and everything downstream of it, even if reusable. */
   from?: string;
-  /** Finish the newest unfinished run instead of starting a new one. */
-  resume?: boolean;
+  /** Finish an interrupted or failed run instead of starting a new one: true = the newest run, or a run id. */
+  resume?: boolean | number;
   tags?: Record<string, unknown>;
   /** Re-point `latest.*` at this run when it succeeds; default: yes, unless `only` (a partial run). Sweeps say false. */
   updateLatest?: boolean;
-  reporter?: Reporter;
+  /** Receives the run's typed events (started, progress, node finished, item errors, finished). */
+  onEvent?: RunEventSink;
   signal?: AbortSignal;
+  /** How the run was started (e.g. the command line), recorded with the run lock. */
   command?: string;
 }
 
@@ -46,15 +49,8 @@ export interface RunSummary {
   nodes: NodeSummary[];
 }
 
-export class RunFailedError extends Error {
-  override name = 'RunFailedError';
-  constructor(readonly summary: RunSummary) {
-    super(summary.message ?? `run ${summary.runId} failed`);
-  }
-}
-
 export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, store: Store, options: RunOptions = {}): Promise<RunSummary> {
-  const reporter = options.reporter ?? silentReporter;
+  const emit = options.onEvent ?? ignoreEvents;
   for (const name of [options.only, options.from]) {
     if (name && !spec.nodes.some((node) => node.name === name)) throw new Error(`no node named '${name}' in this pipeline (nodes: ${spec.nodes.map((n) => n.name).join(', ')})`);
   }
@@ -63,16 +59,15 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
     let runId: number;
     let completed = new Map<string, { fingerprint: string; outputs: Record<string, string>; status: NodeOutcome['status']; reusedFrom: number | null; rows: number; metadata: Record<string, unknown> }>();
     if (options.resume) {
-      const resumable = await findResumableRun(store);
+      const resumable = await findResumableRun(store, options.resume === true ? undefined : options.resume);
       runId = resumable.runId;
-      spec = resumable.spec;
+      spec = resumable.spec as PipelineSpec;
       completed = resumable.completed;
       await store.reopenRun(runId);
-      reporter.log(`resuming run ${runId} (${completed.size} of ${spec.nodes.length} nodes already done)`);
     } else {
       runId = await store.startRun(spec, spec.file, options.tags ?? {});
-      reporter.log(`run ${runId} started`);
     }
+    emit({ type: 'run-started', runId, nodes: spec.nodes.map((node) => node.name), resumed: Boolean(options.resume), alreadyDone: completed.size });
 
     const order = topologicalOrder(spec.nodes);
     const forced = options.from ? downstreamOf(spec.nodes, options.from) : new Set<string>();
@@ -101,10 +96,11 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
         inputs,
         cacheDir: store.cacheDir(nodeType.name),
         readCatalog: <T>(work: Parameters<Store['read']>[0]) => store.read(work) as Promise<T>,
-        log: (message: string) => reporter.log(`${nodeSpec.name}: ${message}`),
+        log: (message: string) => emit({ type: 'log', node: nodeSpec.name, message }),
         signal: controller.signal,
       };
-      const progress = reporter.progress(nodeSpec.name);
+      emit({ type: 'node-started', node: nodeSpec.name });
+      const progress = progressEvents(nodeSpec.name, emit);
       const errors: ItemError[] = [];
       const outcome = (status: NodeOutcome['status'], fingerprint: string, extra: Partial<NodeOutcome> = {}): NodeOutcome => ({
         node: nodeSpec.name, type: nodeType.name, version: nodeType.version, status, fingerprint, reusedFrom: null,
@@ -112,6 +108,8 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
       });
       let fingerprint = 'unknown';
       try {
+        // Computed once: the same record is hashed here and opens the node's caches in run().
+        const cacheKeys = nodeType.cacheKeys?.(nodeSpec.params);
         const input = nodeType.inputFingerprint ? await nodeType.inputFingerprint({ ...base, progress }) : null;
         fingerprint = nodeFingerprint({
           type: nodeType.name,
@@ -119,11 +117,12 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
           params: Object.fromEntries(Object.entries(nodeSpec.params).filter(([key]) => !nodeType.executionParams?.includes(key))),
           upstream: Object.fromEntries(Object.entries(upstream).map(([name, result]) => [name, result.fingerprint])),
           input: input?.fingerprint ?? null,
+          caches: cacheKeys,
         });
         const already = completed.get(nodeSpec.name);
         if (already && already.fingerprint === fingerprint) {
           summaries.push({ node: nodeSpec.name, status: already.status, reusedFrom: already.reusedFrom, durationMs: 0, rowsWritten: already.rows, errors: 0, metadata: already.metadata });
-          progress.finish(`${nodeSpec.name}: already done in run ${runId}`);
+          emit({ type: 'node-finished', node: nodeSpec.name, status: already.status as NodeStatus, reusedFrom: runId, alreadyDone: true, durationMs: 0, rows: already.rows, errors: 0, message: null });
           return { fingerprint, outputs: already.outputs };
         }
         const mustRun = forced.has(nodeSpec.name) || options.only === nodeSpec.name;
@@ -133,7 +132,7 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
             const record = outcome('reused', fingerprint, { reusedFrom: reusable.runId, outputs: reusable.outputs, rowsWritten: reusable.rowsWritten, metadata: reusable.metadata });
             await store.completeNode(runId, record, []);
             summaries.push(summaryOf(record, 0));
-            progress.finish(`${nodeSpec.name}: reused from run ${reusable.runId}`);
+            emit(finishedEvent(record, 0));
             return { fingerprint, outputs: reusable.outputs };
           }
           if (options.only) throw new Error(`--only ${options.only}: upstream '${nodeSpec.name}' has no completed output for the current inputs; run the whole pipeline first`);
@@ -151,9 +150,13 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
         const context: NodeContext<unknown, unknown> = {
           ...base,
           prepared: input?.prepared,
+          cacheKeys: cacheKeys ?? {},
           progress,
           onCommit: (update) => commits.push(update),
-          itemError: (item, message) => errors.push({ item, message }),
+          itemError: (item, message) => {
+            errors.push({ item, message });
+            emit({ type: 'item-error', node: nodeSpec.name, item, message });
+          },
           writeTable: async (table: string, rows: Iterable<Row>) => {
             const { schema, path } = claim(table);
             const count = await writeParquet(path, schema, rows);
@@ -179,7 +182,8 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
           for (const commit of commits) await commit(connection, absolute);
         });
         summaries.push({ ...summaryOf(record, errors.length) });
-        progress.finish(`${nodeSpec.name}: done in ${formatSeconds((Date.now() - startedAt) / 1000)}, ${rowsWritten} rows${errors.length ? `, ${errors.length} item errors` : ''}`);
+        progress.flush();
+        emit(finishedEvent(record, errors.length));
         return { fingerprint, outputs };
       } catch (error) {
         const message = controller.signal.aborted ? 'interrupted' : error instanceof Error ? error.message : String(error);
@@ -187,7 +191,7 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
         const record = outcome('failed', fingerprint, { message });
         await store.failNode(runId, record, errors).catch(() => undefined);
         summaries.push(summaryOf(record, errors.length));
-        progress.finish(`${nodeSpec.name}: FAILED: ${message}`);
+        emit(finishedEvent(record, errors.length));
         controller.abort(new Error(failure));
         return null;
       }
@@ -204,13 +208,51 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
     await Promise.all(finished.values());
     if (!failure && options.signal?.aborted) failure = 'interrupted';
     const status = failure ? 'failed' : 'succeeded';
-    await store.finishRun(runId, status, failure, options.updateLatest ?? !options.only);
+    try {
+      await store.finishRun(runId, status, failure, options.updateLatest ?? !options.only);
+    } catch (error) {
+      // The first failure (a full disk in a node, say) is what the user needs to read, not only the last one.
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new Error(`${failure ?? `run ${runId} finished`}, but the run could not be recorded as ${status}: ${cause}; the next \`mnemo run\` marks it interrupted, and \`mnemo run --resume ${runId}\` finishes it`);
+    }
     const summary: RunSummary = { runId, status, message: failure, nodes: order.map((n) => summaries.find((s) => s.node === n.name)).filter((s): s is NodeSummary => Boolean(s)) };
-    reporter.log(`run ${runId} ${status}${failure ? `: ${failure}` : ''}`);
+    emit({ type: 'run-finished', runId, status, message: failure });
     return summary;
   } finally {
     lock.release();
   }
+}
+
+function finishedEvent(outcome: NodeOutcome, errors: number) {
+  return {
+    type: 'node-finished', node: outcome.node, status: outcome.status as NodeStatus, reusedFrom: outcome.reusedFrom, alreadyDone: false,
+    durationMs: outcome.finishedAt - outcome.startedAt, rows: outcome.rowsWritten, errors, message: outcome.message,
+  } as const;
+}
+
+/** The progress handle a node gets: counts items and emits at most ten progress events a second. */
+function progressEvents(node: string, emit: RunEventSink): ProgressHandle & { flush(): void } {
+  const startedAt = Date.now();
+  let done = 0;
+  let total = 0;
+  let lastEmitted = 0;
+  const send = () => {
+    lastEmitted = Date.now();
+    emit({ type: 'node-progress', node, done, total, perSecond: done / Math.max((lastEmitted - startedAt) / 1000, 1e-3) });
+  };
+  return {
+    total(count) {
+      total = count;
+      send();
+    },
+    advance(count = 1) {
+      done += count;
+      if (Date.now() - lastEmitted >= 100) send();
+    },
+    flush() {
+      if (done > 0 || total > 0) send();
+    },
+  };
 }
 
 function summaryOf(outcome: NodeOutcome, errors: number): NodeSummary {
@@ -227,18 +269,7 @@ function resolveInputs(nodeType: NodeType, upstream: Record<string, { outputs: R
   return inputs;
 }
 
-async function findResumableRun(store: Store) {
+async function findResumableRun(store: Store, runId?: number) {
   if (!store.exists()) throw new Error('nothing to resume: no run has started yet');
-  return store.read(async (catalog) => {
-    const [run] = await catalog.rows<{ run_id: number; status: string; spec: string; pid: number | null }>('SELECT run_id, status, spec, pid FROM runs ORDER BY run_id DESC LIMIT 1');
-    if (!run) throw new Error('nothing to resume: no run has started yet');
-    if (run.status === 'succeeded') throw new Error(`nothing to resume: the newest run (${run.run_id}) succeeded`);
-    if (run.status === 'running' && run.pid && run.pid !== process.pid && isAlive(run.pid)) throw new Error(`run ${run.run_id} is still running (PID ${run.pid})`);
-    const nodes = await catalog.rows<{ node: string; fingerprint: string; outputs: string; status: NodeOutcome['status']; reused_from: number | null; rows_written: number | bigint; metadata: string }>(
-      "SELECT node, fingerprint, outputs, status, reused_from, rows_written, metadata FROM run_nodes WHERE run_id = $1 AND status IN ('done', 'reused')",
-      [run.run_id],
-    );
-    const completed = new Map(nodes.map((node) => [node.node, { fingerprint: node.fingerprint, outputs: JSON.parse(node.outputs), status: node.status, reusedFrom: node.reused_from, rows: Number(node.rows_written ?? 0), metadata: JSON.parse(node.metadata ?? '{}') }]));
-    return { runId: run.run_id, spec: JSON.parse(run.spec) as PipelineSpec, completed };
-  });
+  return store.read((catalog) => resumableRun(catalog, runId));
 }

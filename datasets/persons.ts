@@ -279,6 +279,23 @@ export class Persons {
     return { ...result, personId };
   }
 
+  /** Creates a person and puts faces on them in one batch (a split: one undo reverts both). */
+  async createWithFaces(name: string, faceIds: readonly string[], options: { notes?: string } = {}): Promise<BatchResult & { personId: number }> {
+    const trimmed = name.trim();
+    if (!trimmed) throw new PersonsError('a person needs a name');
+    const unique = [...new Set(faceIds)];
+    if (unique.length === 0) throw new PersonsError('no faces to split off');
+    let personId = 0;
+    const result = await this.batch('split', `split ${unique.length} face${unique.length === 1 ? '' : 's'} into '${trimmed}'`, async (writer, catalog) => {
+      await requireKnownFaces(catalog, unique);
+      const [row] = await catalog.rows<{ next: number }>('SELECT coalesce(max(person_id), 0) + 1 AS next FROM persons');
+      personId = row!.next;
+      await writer.event({ person_id: personId, event: 'created', old_value: options.notes ?? null, new_value: trimmed, other_person_id: null });
+      for (const faceId of unique) await writer.assignment(faceId, String(personId), 'manual');
+    });
+    return { ...result, personId };
+  }
+
   async rename(personId: number, name: string): Promise<BatchResult> {
     const trimmed = name.trim();
     if (!trimmed) throw new PersonsError('a person needs a name');

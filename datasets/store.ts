@@ -5,6 +5,7 @@ import { timestampValue, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Catalog, type OpenOptions } from './catalog.ts';
+import { latestRunId, MARK_ABANDONED_RUNS_SQL } from './run-registry.ts';
 import { quoteIdent, quoteString } from './schema.ts';
 
 export interface NodeOutcome {
@@ -78,25 +79,31 @@ export class Store {
     return existsSync(this.catalogPath);
   }
 
+  /** Registers a new run (abandoned 'running' runs become 'interrupted' first). Call with the run lock held. */
   async startRun(spec: unknown, configPath: string | null, tags: Record<string, unknown> = {}): Promise<number> {
     return this.write((catalog) =>
       catalog.transaction(async (connection) => {
         await this.refreshViewsIfMoved(catalog);
         const [{ next }] = await catalog.rows<{ next: number }>('SELECT coalesce(max(run_id), 0) + 1 AS next FROM runs');
+        await connection.run(MARK_ABANDONED_RUNS_SQL, [next!]);
         await connection.run(
           "INSERT INTO runs (run_id, started_at, status, spec, config_path, pid, tags) VALUES ($1, now(), 'running', $2, $3, $4, $5)",
           [next!, JSON.stringify(spec), configPath, process.pid, JSON.stringify(tags)],
         );
         return next!;
       }),
+      { purpose: 'registering a new run' },
     );
   }
 
-  /** Marks an interrupted run as running again under this process (for --resume). */
+  /** Marks an interrupted run as running again under this process (for --resume); other abandoned runs become 'interrupted'. */
   async reopenRun(runId: number): Promise<void> {
-    await this.write(async (catalog) => {
-      await catalog.connection.run("UPDATE runs SET status = 'running', pid = $1, finished_at = NULL, message = NULL WHERE run_id = $2", [process.pid, runId]);
-    });
+    await this.write((catalog) =>
+      catalog.transaction(async (connection) => {
+        await connection.run(MARK_ABANDONED_RUNS_SQL, [runId]);
+        await connection.run("UPDATE runs SET status = 'running', pid = $1, finished_at = NULL, message = NULL WHERE run_id = $2", [process.pid, runId]);
+      }),
+    );
   }
 
   /**
@@ -135,6 +142,7 @@ export class Store {
         await this.createViews(connection, `run${runId}`, outcome.outputs);
         await connection.run(`CREATE OR REPLACE VIEW run${runId}.errors AS SELECT * FROM main.errors WHERE run_id = ${runId}`);
       }),
+      { purpose: `committing node ${outcome.node} of run ${runId}` },
     );
   }
 
@@ -150,6 +158,7 @@ export class Store {
         await connection.run(`CREATE OR REPLACE VIEW run${runId}.errors AS SELECT * FROM main.errors WHERE run_id = ${runId}`);
         if (status === 'succeeded' && updateLatest) await this.pointLatestAt(connection, runId);
       }),
+      { purpose: `finishing run ${runId}` },
     );
   }
 
@@ -193,8 +202,8 @@ export class Store {
     if (row?.value === this.dataDir) return;
     const nodes = await catalog.rows<{ run_id: number; outputs: string }>('SELECT run_id, outputs FROM run_nodes');
     for (const node of nodes) await this.createViews(catalog.connection, `run${node.run_id}`, JSON.parse(node.outputs ?? '{}'));
-    const [latest] = await catalog.rows<{ run_id: number }>("SELECT max(run_id) AS run_id FROM runs WHERE status = 'succeeded'");
-    if (latest?.run_id) await this.pointLatestAt(catalog.connection, latest.run_id);
+    const latest = await latestRunId(catalog);
+    if (latest !== null) await this.pointLatestAt(catalog.connection, latest);
     await catalog.connection.run("INSERT OR REPLACE INTO meta VALUES ('data_dir', $1)", [this.dataDir]);
   }
 }

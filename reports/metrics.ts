@@ -7,6 +7,7 @@
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { readFacesGold, readPetsGold } from '../datasets/gold.ts';
 import { readJournal } from '../datasets/persons.ts';
+import { runOutputs } from '../datasets/run-registry.ts';
 import type { Store } from '../datasets/store.ts';
 import { adjustedRandIndex, pairwiseScores, type PairwiseScores } from '../vectors/cluster-metrics.ts';
 
@@ -41,10 +42,8 @@ interface ReferenceFace {
 
 /** Table name -> absolute Parquet path of a run's outputs. */
 async function runTables(store: Store, runId: number): Promise<Record<string, string>> {
-  const rows = await store.read((catalog) => catalog.rows<{ outputs: string | null }>("SELECT outputs FROM run_nodes WHERE run_id = $1 AND status IN ('done', 'reused')", [runId]));
-  const tables: Record<string, string> = {};
-  for (const row of rows) for (const [table, path] of Object.entries(JSON.parse(row.outputs ?? '{}') as Record<string, string>)) tables[table] = store.absolute(path);
-  return tables;
+  const outputs = await store.read((catalog) => runOutputs(catalog, runId));
+  return Object.fromEntries(Object.entries(outputs).map(([table, path]) => [table, store.absolute(path)]));
 }
 
 export async function runMetrics(store: Store, runId: number): Promise<RunMetrics> {

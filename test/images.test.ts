@@ -8,7 +8,7 @@ import { deflateSync } from 'node:zlib';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { runPipeline, type RunSummary } from '../dag/executor.ts';
-import { silentReporter, type Reporter } from '../dag/progress.ts';
+import { ignoreEvents, type RunEventSink } from '../dag/progress.ts';
 import { parseSpec } from '../dag/spec.ts';
 import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { Store } from '../datasets/store.ts';
@@ -23,8 +23,8 @@ const fast = '{workers: 2, thumbnails: {enabled: false}, pets: {enabled: false}}
 function pipeline(dir: string, sources: string, imagesParams = fast, extra = '  near_duplicates:\n') {
   const yaml = `data: ./data\nsources:\n${sources}nodes:\n  scan:\n  hash:\n  images:\n    params: ${imagesParams}\n${extra}`;
   const store = new Store(join(dir, 'data'));
-  const run = async (overrides: string[] = [], reporter: Reporter = silentReporter): Promise<RunSummary> => {
-    const summary = await runPipeline(parseSpec(yaml, join(dir, 'mnemo.yaml'), NODE_TYPES, { overrides }), NODE_TYPES, store, { reporter });
+  const run = async (overrides: string[] = [], onEvent: RunEventSink = ignoreEvents): Promise<RunSummary> => {
+    const summary = await runPipeline(parseSpec(yaml, join(dir, 'mnemo.yaml'), NODE_TYPES, { overrides }), NODE_TYPES, store, { onEvent });
     assert.equal(summary.status, 'succeeded', summary.message ?? '');
     return summary;
   };
@@ -133,11 +133,10 @@ test('bad input lands in errors with a clear reason and the run completes', asyn
 
   const { run, sql } = pipeline(dir, `  - name: archive\n    path: ${photos}\n`, '{workers: 1, pets: {enabled: false}}');
   // The file disappears after scan and hash, just as the images node starts.
-  const reporter: Reporter = { ...silentReporter, progress: (node) => {
-    if (node === 'images') unlinkSync(join(photos, 'vanishing.jpg'));
-    return silentReporter.progress(node);
-  } };
-  const summary = await run([], reporter);
+  const onEvent: RunEventSink = (event) => {
+    if (event.type === 'node-started' && event.node === 'images') unlinkSync(join(photos, 'vanishing.jpg'));
+  };
+  const summary = await run([], onEvent);
   const errors = Object.fromEntries((await sql(`SELECT item, node || ': ' || message AS m FROM run${summary.runId}.errors`)).map((row) => [row.item, String(row.m)]));
   assert.match(errors['archive:truncated.jpg']!, /^images: cannot decode jpeg: .*(premature|truncat|end of|corrupt)/i);
   assert.match(errors['archive:notes.jpg']!, /^images: not a readable image: .*unsupported image format/i);

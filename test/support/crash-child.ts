@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 
 import { z } from 'zod';
 import { runPipeline } from '../../dag/executor.ts';
+import { linePrinter } from '../../dag/progress.ts';
 import { defineNode, type NodeType } from '../../dag/node-type.ts';
 import { loadSpecFile } from '../../dag/spec.ts';
 import { parquetSource, queryRows } from '../../datasets/parquet.ts';
@@ -38,6 +39,6 @@ if (process.argv[1]?.endsWith('crash-child.ts')) {
   const config = process.argv[2]!;
   const spec = loadSpecFile(config, crashRegistry);
   await runPipeline(spec, crashRegistry, new Store(spec.dataDir), {
-    reporter: { log: (message) => process.stdout.write(`${message}\n`), progress: () => ({ total() {}, advance() {}, finish: (summary) => process.stdout.write(`${summary}\n`) }) },
+    onEvent: linePrinter((line) => process.stdout.write(`${line}\n`)),
   });
 }

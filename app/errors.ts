@@ -1,0 +1,61 @@
+// The one error type of the application layer: a message a person can act on,
+// and a kind that says what went wrong in HTTP-like terms. The CLI prints the
+// message on one line (exit 2); the server maps the kind to a status code.
+// Anything that is not an AppError is a bug: a stack trace for the log, a
+// generic message for the page.
+//
+// Lower layers keep their own error classes; they are recognised here by
+// name, so this module imports nothing heavy (the CLI loads it on every error).
+
+export type AppErrorKind = 'invalid' | 'not_found' | 'conflict' | 'busy' | 'storage';
+
+/** HTTP status per kind, for the server. */
+export const STATUS_OF_KIND: Record<AppErrorKind, number> = { invalid: 400, not_found: 404, conflict: 409, busy: 503, storage: 507 };
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(readonly kind: AppErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const KIND_OF_ERROR_NAME: Record<string, AppErrorKind> = {
+  SpecError: 'invalid', // dag/spec.ts
+  ReadOnlySqlError: 'invalid', // datasets/read-only-sql.ts
+  GoldError: 'invalid', // datasets/gold.ts
+  ImportSetupError: 'invalid', // nodes/import.ts
+  CatalogBusyError: 'busy', // datasets/catalog.ts
+  RunLockedError: 'busy', // datasets/run-lock.ts
+};
+
+export const invalid = (message: string) => new AppError('invalid', message);
+export const notFound = (message: string) => new AppError('not_found', message);
+export const conflict = (message: string) => new AppError('conflict', message);
+
+/**
+ * The AppError that a lower layer's error means, or null for a bug. The lower
+ * layers keep their own error types (they know nothing of the app); this is
+ * the one place that translates them.
+ */
+export function asAppError(error: unknown): AppError | null {
+  if (error instanceof AppError) return error;
+  if (!(error instanceof Error)) return null;
+  const kind = KIND_OF_ERROR_NAME[error.name];
+  if (kind) return new AppError(kind, error.message, { cause: error });
+  if (error.name === 'PersonsError') return new AppError(/^no (person|batch) \d+/.test(error.message) ? 'not_found' : 'invalid', error.message, { cause: error });
+  if (/^no mnemo catalog at /.test(error.message)) return new AppError('not_found', error.message, { cause: error });
+  if (/^nothing to resume|is still running \(PID/.test(error.message)) return new AppError('conflict', error.message, { cause: error });
+  // A full disk is the machine's state, not a bug: say so on one line (nothing was lost: writes are atomic).
+  if (/No space left on device|ENOSPC/.test(error.message)) return new AppError('storage', `the disk is full: ${error.message}`, { cause: error });
+  if (/^no node named '/.test(error.message) || /^--only /.test(error.message)) return new AppError('invalid', error.message, { cause: error });
+  return null;
+}
+
+/** Runs `work`, turning lower-layer errors that a person can fix into AppErrors. */
+export async function translated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asAppError(error) ?? error;
+  }
+}
