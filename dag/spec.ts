@@ -1,10 +1,11 @@
 // Loads and validates a pipeline spec (mnemo.yaml) before any work starts.
 // Every mistake becomes a SpecIssue naming the file, line, node and parameter.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
+import { GlobError, globToRegExp } from '../files/glob.ts';
 import type { NodeType, SourceSpec } from './node-type.ts';
 
 export interface NodeSpec {
@@ -52,6 +53,24 @@ export function loadSpecFile(file: string, registry: NodeRegistry, options: Load
   return parseSpec(readFileSync(path, 'utf8'), path, registry, options);
 }
 
+/**
+ * Only the data folder a spec names (`data`, default ./mnemo-data, relative to
+ * the spec file): for commands that read the store and need no pipeline, so
+ * they start without loading every node type.
+ */
+export function readDataDir(file: string): string {
+  const path = resolve(file);
+  const lineCounter = new LineCounter();
+  const document = parseDocument(readFileSync(path, 'utf8'), { lineCounter, uniqueKeys: false, prettyErrors: false });
+  // A syntax error or a bad `data` could otherwise send the store somewhere else.
+  const issues = syntaxIssues(document, lineCounter);
+  if (issues.length) throw new SpecError(file, issues);
+  const issue: IssueFn = (message, where) => issues.push({ line: where?.range ? lineCounter.linePos(where.range[0]).line : null, node: null, param: null, message });
+  const dataDir = isMap(document.contents) ? readData(document.contents, dirname(path), issue) : expandPath('./mnemo-data', dirname(path));
+  if (issues.length) throw new SpecError(file, issues);
+  return dataDir;
+}
+
 export function parseSpec(text: string, file: string, registry: NodeRegistry, options: LoadOptions = {}): PipelineSpec {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
@@ -60,7 +79,7 @@ export function parseSpec(text: string, file: string, registry: NodeRegistry, op
   const issue = (message: string, where: YamlNode | null | undefined, node: string | null = null, param: string | null = null) =>
     issues.push({ line: lineOf(where), node, param, message });
 
-  for (const error of document.errors) issues.push({ line: error.linePos?.[0]?.line ?? null, node: null, param: null, message: `YAML syntax: ${error.message.split('\n')[0]}` });
+  issues.push(...syntaxIssues(document, lineCounter));
   if (issues.length) throw new SpecError(file, issues);
 
   const root = document.contents;
@@ -71,8 +90,7 @@ export function parseSpec(text: string, file: string, registry: NodeRegistry, op
   }
 
   const baseDir = dirname(file);
-  const data = root.get('data');
-  const dataDir = expandPath(typeof data === 'string' ? data : './mnemo-data', baseDir);
+  const dataDir = readData(root, baseDir, issue);
   const sources = readSources(document, root.get('sources', true) as YamlNode | undefined, baseDir, issue);
   const nodes = readNodes(document, root.get('nodes', true) as YamlNode | undefined, registry, options.overrides ?? [], issue, lineOf);
   if (issues.length) throw new SpecError(file, issues);
@@ -80,6 +98,84 @@ export function parseSpec(text: string, file: string, registry: NodeRegistry, op
 }
 
 type IssueFn = (message: string, where: YamlNode | null | undefined, node?: string | null, param?: string | null) => void;
+
+/**
+ * The YAML syntax errors in words a person understands, each with its line,
+ * and one issue per distinct problem: a tab-indented block is one message
+ * naming every line, not one message per line.
+ */
+function syntaxIssues(document: Document, lineCounter: LineCounter): SpecIssue[] {
+  // Unclosed brackets and quotes are reported where yaml gave up (a later line); these find where they opened.
+  const opening: YamlNode[] = [];
+  visit(document, { Node: (_key, node) => void ((isCollection(node) && node.flow || isScalar(node) && node.type?.startsWith('QUOTE')) && opening.push(node)) });
+  const openedAt = (end: number): number | undefined => opening.filter((node) => node.range?.[1] === end).map((node) => node.range![0]).sort((a, b) => b - a)[0];
+  const linesOf = new Map<string, number[]>();
+  let previous: string | null = null;
+  // A tab throws off the parser's idea of the structure, so whatever else it reports is usually a consequence.
+  const errors = document.errors.some((error) => error.code === 'TAB_AS_INDENT') ? document.errors.filter((error) => error.code === 'TAB_AS_INDENT') : document.errors;
+  for (const error of errors) {
+    const code = error.code;
+    // After an unexpected token the parser reads the rest of the line as more unexpected tokens: one problem.
+    if (code === 'UNEXPECTED_TOKEN' && previous === 'UNEXPECTED_TOKEN') continue;
+    previous = code;
+    let offset = error.pos[0];
+    const first = error.message.split('\n')[0]!;
+    let message: string;
+    const unclosed = /^Flow (sequence|map) .*end with a ([\]}])$/.exec(first);
+    if (code === 'TAB_AS_INDENT') message = 'tabs are not allowed for indentation in YAML; use spaces';
+    else if (unclosed) {
+      offset = openedAt(offset) ?? offset;
+      message = `'${unclosed[2] === ']' ? '[' : '{'}' is never closed with '${unclosed[2]}' (or the lines after it are indented less than it)`;
+    } else if (/^Missing closing ["']quote/.test(first)) {
+      offset = openedAt(offset) ?? offset;
+      message = `a quoted value is never closed: its closing ${first.includes('"') ? '"' : "'"} is missing`;
+    } else if (/^All (mapping|sequence) items must start at the same column/.test(first)) message = `this line is indented differently from the ${first.includes('mapping') ? 'keys' : 'list items'} above it; items of one level must start at the same column`;
+    else if (code === 'BLOCK_AS_IMPLICIT_KEY' && /compact mappings/.test(first)) message = 'a value on the same line cannot itself be `key: value`; quote it, or put the inner keys on their own, more indented lines';
+    else if (code === 'UNEXPECTED_TOKEN' && /token in YAML stream: "(.*)"$/.test(first)) message = `unexpected '${/"(.*)"$/.exec(first)![1]}' here`;
+    else if (code === 'MULTIPLE_DOCS') message = "the spec must be one YAML document (remove the '---' separators)";
+    else message = first.charAt(0).toLowerCase() + first.slice(1);
+    const line = lineCounter.linePos(offset).line;
+    const lines = linesOf.get(message) ?? [];
+    if (!lines.includes(line)) lines.push(line);
+    linesOf.set(message, lines);
+  }
+  return [...linesOf].map(([message, [line, ...more]]) => ({
+    line: line!, node: null, param: null,
+    message: `YAML syntax: ${message}${more.length ? ` (also on line${more.length > 1 ? 's' : ''} ${more.join(', ')})` : ''}`,
+  }));
+}
+
+/** The data folder: `data` relative to the spec file, default ./mnemo-data; it must be a folder or not exist yet. */
+function readData(root: YAMLMap, baseDir: string, issue: IssueFn): string {
+  const node = root.get('data', true) as YamlNode | undefined;
+  const value = node === undefined ? null : isScalar(node) ? node.value : node.toJSON();
+  if (value === null) return expandPath('./mnemo-data', baseDir);
+  if (typeof value !== 'string') {
+    issue(`\`data\` must be a folder path, not ${kindOf(value)}`, node);
+    return expandPath('./mnemo-data', baseDir);
+  }
+  const dir = expandPath(value, baseDir);
+  // Walk up to the nearest thing that exists: the store creates the rest, which fails under a file.
+  for (let path = dir; ; path = dirname(path)) {
+    let isFolder: boolean | undefined;
+    try {
+      isFolder = statSync(path, { throwIfNoEntry: false })?.isDirectory();
+    } catch {
+      isFolder = undefined; // ENOTDIR and the like: an ancestor is a file, found further up
+    }
+    if (isFolder === false) issue(path === dir ? `data: ${dir} is a file, not a folder` : `data: ${dir} is inside ${path}, which is a file, not a folder`, node);
+    if (isFolder !== undefined || dirname(path) === path) break;
+  }
+  return dir;
+}
+
+/** What a value is, for messages: "a list", "the number 3". */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null || value === undefined) return 'empty';
+  if (typeof value === 'object') return 'a mapping';
+  return `the ${typeof value === 'string' ? 'text' : typeof value} ${JSON.stringify(value)}`;
+}
 
 function readSources(document: Document, node: YamlNode | undefined, baseDir: string, issue: IssueFn): SourceSpec[] {
   if (!node) return [];
@@ -105,7 +201,21 @@ function readSources(document: Document, node: YamlNode | undefined, baseDir: st
     const list = (key: string, fallback: string[]): string[] => {
       const raw = value[key];
       if (raw === undefined) return fallback;
-      if (Array.isArray(raw) && raw.every((entry) => typeof entry === 'string')) return raw as string[];
+      if (Array.isArray(raw) && raw.every((entry) => typeof entry === 'string')) {
+        // Compiled here with the function scan uses, so a pattern that passes cannot fail the run.
+        if (key === 'include' || key === 'exclude') {
+          const seq = item.get(key, true) as YamlNode;
+          raw.forEach((pattern: string, index) => {
+            try {
+              globToRegExp(pattern);
+            } catch (error) {
+              if (!(error instanceof GlobError)) throw error;
+              issue(`source ${name ?? ''}: ${key} glob ${JSON.stringify(pattern)}: ${error.problem}`, isSeq(seq) ? (seq.items[index] as YamlNode) : seq);
+            }
+          });
+        }
+        return raw as string[];
+      }
       issue(`source ${name ?? ''}: \`${key}\` must be a list of strings`, item.get(key, true) as YamlNode);
       return fallback;
     };
@@ -129,6 +239,7 @@ function readNodes(document: Document, node: YamlNode | undefined, registry: Nod
   }
   const specs: NodeSpec[] = [];
   const where = new Map<string, YamlNode>();
+  const badParams = new Set<string>();
   for (const pair of node.items) {
     const keyNode = pair.key as YamlNode;
     const name = String(isScalar(keyNode) ? keyNode.value : keyNode);
@@ -148,18 +259,32 @@ function readNodes(document: Document, node: YamlNode | undefined, registry: Nod
     }
     const type = typeof value.type === 'string' ? value.type : name;
     const needs = value.needs === undefined ? [] : Array.isArray(value.needs) ? value.needs.map(String) : [String(value.needs)];
-    const params = (value.params ?? {}) as Record<string, unknown>;
-    specs.push({ name, type, needs, params: typeof params === 'object' && params !== null ? { ...params } : {} });
+    const params = value.params ?? {};
+    if (typeof params !== 'object' || Array.isArray(params)) {
+      // Else a list [k, 3] reads as the parameters '0' and '1'.
+      issue(`node '${name}': \`params\` must be a mapping of name: value (one \`name: value\` per line, or {k: 3}), not ${kindOf(params)}`, (body as YAMLMap).get('params', true) as YamlNode, name);
+      badParams.add(name);
+    }
+    specs.push({ name, type, needs, params: badParams.has(name) ? {} : { ...(params as Record<string, unknown>) } });
   }
 
-  applyOverrides(specs, overrides, issue);
+  const setBy = applyOverrides(specs, overrides, issue);
+  // The --set that gave a parameter (or an object above or below it) its value, if any.
+  const startsWith = (path: string[], prefix: string[]) => prefix.every((key, index) => key === path[index]);
+  const overrideOf = (name: string, path: string[]): string | undefined =>
+    setBy.findLast((set) => set.node === name && (startsWith(path, set.path) || startsWith(set.path, path)))?.text;
 
-  const paramsNodeOf = (name: string, param?: string): YamlNode | undefined => {
+  // The YAML node of a (nested) parameter, else of the nearest object above it that the file has.
+  const paramsNodeOf = (name: string, path: (string | number)[] = []): YamlNode | undefined => {
     const body = (node.get(name, true) as YamlNode | undefined);
     if (!body || !isMap(body)) return where.get(name);
     const params = body.get('params', true) as YamlNode | undefined;
     if (!params || !isMap(params)) return (body.get('type', true) as YamlNode | undefined) ?? where.get(name);
-    return (param ? (params.get(param, true) as YamlNode | undefined) : undefined) ?? params;
+    for (let length = path.length; length > 0; length--) {
+      const found = params.getIn(path.slice(0, length), true) as YamlNode | undefined;
+      if (found) return found;
+    }
+    return params;
   };
 
   const known = [...registry.keys()];
@@ -170,17 +295,28 @@ function readNodes(document: Document, node: YamlNode | undefined, registry: Nod
       issue(`node '${spec.name}': unknown node type '${spec.type}'${hint ? ` (did you mean '${hint}'?)` : ''}; known types: ${known.join(', ')}`, where.get(spec.name), spec.name);
       continue;
     }
+    if (badParams.has(spec.name)) continue;
     const result = (nodeType.params as z.ZodType).safeParse(spec.params);
     if (!result.success) {
+      // A parameter given with --set is named by its --set, not by a line of the file that does not hold it.
+      const report = (message: string, path: (string | number)[]) => {
+        const param = path.join('.');
+        const override = overrideOf(spec.name, path.map(String));
+        if (override) issue(`--set ${override}: ${message}`, null, spec.name, param);
+        else issue(message, paramsNodeOf(spec.name, path), spec.name, param);
+      };
       for (const zodIssue of result.error.issues) {
+        const path = zodIssue.path as (string | number)[];
         if (zodIssue.code === 'unrecognized_keys') {
+          // Nested objects (images.faces) suggest from their own keys.
+          const names = paramNamesAt(nodeType.params, path);
+          const takes = path.length ? `'${path.join('.')}' takes` : `${spec.type} takes`;
           for (const key of zodIssue.keys) {
-            const hint = closest(key, paramNames(nodeType));
-            issue(`node '${spec.name}': unknown parameter '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; ${spec.type} takes: ${paramNames(nodeType).join(', ') || 'no parameters'}`, paramsNodeOf(spec.name, key), spec.name, key);
+            const hint = closest(key, names);
+            report(`node '${spec.name}': unknown parameter '${[...path, key].join('.')}'${hint ? ` (did you mean '${[...path, hint].join('.')}'?)` : ''}; ${takes}: ${names.join(', ') || 'no parameters'}`, [...path, key]);
           }
         } else {
-          const param = zodIssue.path.join('.');
-          issue(`node '${spec.name}': parameter '${param}' ${describeZodIssue(zodIssue, spec.params[String(zodIssue.path[0])])}`, paramsNodeOf(spec.name, String(zodIssue.path[0])), spec.name, param);
+          report(`node '${spec.name}': parameter '${path.join('.')}' ${describeZodIssue(zodIssue, valueAt(spec.params, path))}`, path);
         }
       }
     } else {
@@ -222,7 +358,15 @@ function readNodes(document: Document, node: YamlNode | undefined, registry: Nod
   return specs;
 }
 
-function applyOverrides(specs: NodeSpec[], overrides: string[], issue: IssueFn): void {
+interface Override {
+  node: string;
+  path: string[];
+  text: string;
+}
+
+/** Applies `--set node.param=value`; returns what it set, so a bad value can name its --set. */
+function applyOverrides(specs: NodeSpec[], overrides: string[], issue: IssueFn): Override[] {
+  const applied: Override[] = [];
   for (const override of overrides) {
     const match = /^([^.=\s]+)\.([^=\s]+)=(.*)$/.exec(override);
     if (!match) {
@@ -243,7 +387,9 @@ function applyOverrides(specs: NodeSpec[], overrides: string[], issue: IssueFn):
       target = target[key] = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
     }
     target[path[path.length - 1]!] = parseScalar(raw);
+    applied.push({ node: nodeName, path, text: override });
   }
+  return applied;
 }
 
 /** Command-line values are YAML scalars: 0.5 is a number, true a boolean, [a, b] a list. */
@@ -252,18 +398,40 @@ export function parseScalar(raw: string): unknown {
   return document.errors.length ? raw : document.toJSON();
 }
 
-function paramNames(nodeType: NodeType): string[] {
-  const shape = (nodeType.params as unknown as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : [];
+/** The parameter names of the object schema at `path` (zod 4: wrappers such as .default() keep theirs in _zod.def.innerType). */
+function paramNamesAt(schema: unknown, path: (string | number)[]): string[] {
+  type Schema = { shape?: Record<string, unknown>; _zod?: { def?: { innerType?: unknown } } } | undefined;
+  let current = schema as Schema;
+  for (let index = 0; ; index++) {
+    while (current?._zod?.def?.innerType) current = current._zod.def.innerType as Schema;
+    if (index === path.length) return current?.shape ? Object.keys(current.shape) : [];
+    current = current?.shape?.[String(path[index])] as Schema;
+  }
 }
 
+function valueAt(value: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((parent, key) => (typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[key] : undefined), value);
+}
+
+/** What is wrong with a parameter's value, from zod 4's issue fields; zod's own message for the rest. */
 function describeZodIssue(issue: z.core.$ZodIssue, value: unknown): string {
-  const got = `got ${JSON.stringify(value)}`;
+  const got = `got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
+  const counted = (origin: string, bound: string) => (origin === 'array' || origin === 'set' ? `must have ${bound} items` : origin === 'string' ? `must be ${bound} characters long` : null);
   switch (issue.code) {
-    case 'too_big': return `is out of range: must be ${issue.inclusive ? 'at most' : 'below'} ${String(issue.maximum)} (${got})`;
-    case 'too_small': return `is out of range: must be ${issue.inclusive ? 'at least' : 'above'} ${String(issue.minimum)} (${got})`;
-    case 'invalid_type': return `must be ${issue.expected} (${got})`;
-    case 'invalid_value': return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (${got})`;
+    case 'too_big': {
+      const bound = `${issue.inclusive ? 'at most' : 'fewer than'} ${String(issue.maximum)}`;
+      return `${counted(issue.origin, bound) ?? `is out of range: must be ${issue.inclusive ? 'at most' : 'below'} ${String(issue.maximum)}`} (${got})`;
+    }
+    case 'too_small': {
+      const bound = `${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
+      return `${counted(issue.origin, bound) ?? `is out of range: must be ${issue.inclusive ? 'at least' : 'above'} ${String(issue.minimum)}`} (${got})`;
+    }
+    case 'invalid_type':
+      if (value === undefined) return `is required: ${issue.expected === 'int' ? 'a whole number' : issue.expected}`;
+      return `must be ${issue.expected === 'int' ? 'a whole number' : issue.expected} (${got})`;
+    case 'invalid_value': return `must be ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')} (${got})`;
+    case 'not_multiple_of': return `must be a multiple of ${String(issue.divisor)} (${got})`;
+    case 'invalid_format': return `must be a valid ${issue.format} (${got})`;
     default: return `${issue.message} (${got})`;
   }
 }

@@ -6,6 +6,15 @@
 
 const cache = new Map<string, RegExp>();
 
+/** A malformed pattern. The spec check and scan compile with the same function, so they agree. */
+export class GlobError extends Error {
+  override name = 'GlobError';
+  constructor(readonly pattern: string, readonly problem: string) {
+    super(`glob ${JSON.stringify(pattern)}: ${problem}`);
+  }
+}
+
+/** Compiles a pattern; throws a GlobError saying what is wrong with a malformed one. */
 export function globToRegExp(pattern: string): RegExp {
   const cached = cache.get(pattern);
   if (cached) return cached;
@@ -30,20 +39,30 @@ export function globToRegExp(pattern: string): RegExp {
     else if (char === '{') {
       braceDepth++;
       source += '(?:';
-    } else if (char === '}' && braceDepth > 0) {
+    } else if (char === '}') {
+      if (braceDepth === 0) throw new GlobError(pattern, "'}' without a '{' before it");
       braceDepth--;
       source += ')';
     } else if (char === ',' && braceDepth > 0) source += '|';
     else if (char === '[') {
       const end = pattern.indexOf(']', i + 1);
-      if (end === -1) source += '\\[';
-      else {
-        source += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else source += char.replace(/[.+^$()|\\]/g, '\\$&');
+      if (end === -1) throw new GlobError(pattern, "unclosed '[' (a literal '[' is written '[[]')");
+      const body = pattern.slice(i + 1, end);
+      // '[]' and '[!]' would compile to a class matching nothing or anything.
+      if (body === '' || body === '!') throw new GlobError(pattern, `empty character class '[${body}]'`);
+      source += `[${body.replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (char === ']') throw new GlobError(pattern, "']' without a '[' before it");
+    else source += char.replace(/[.+^$()|\\]/g, '\\$&');
   }
-  const regexp = new RegExp(`^${source}$`, 'iu');
+  if (braceDepth > 0) throw new GlobError(pattern, "unclosed '{'");
+  let regexp: RegExp;
+  try {
+    regexp = new RegExp(`^${source}$`, 'iu');
+  } catch (error) {
+    // What the checks above miss, e.g. a reversed range '[z-a]'.
+    throw new GlobError(pattern, `not a valid pattern (${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /, '')})`);
+  }
   cache.set(pattern, regexp);
   return regexp;
 }
