@@ -1,10 +1,10 @@
 // Writes per-run tables as Parquet through an in-memory DuckDB: rows go in
 // with an appender (bulk, typed), COPY writes a temporary file, and a rename
-// makes it visible, so a killed process never leaves a half-written table.
-import { DuckDBDataChunk, DuckDBInstance, listValue, timestampValue, type DuckDBAppender, type DuckDBArrayType, type DuckDBConnection, type DuckDBListType, type DuckDBValue } from '@duckdb/node-api';
+// makes it visible (atomic-file.ts), so a killed process never leaves a
+// half-written table.
+import { blobValue, DuckDBDataChunk, DuckDBInstance, listValue, timestampValue, type DuckDBAppender, type DuckDBArrayType, type DuckDBConnection, type DuckDBListType, type DuckDBValue } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { withTemporaryPath } from './atomic-file.ts';
 import { columnList, fixedArrayLength, plainRows, quoteIdent, quoteString, type ColumnType, type Row, type TableSchema } from './schema.ts';
 
 let scratch: Promise<DuckDBInstance> | undefined;
@@ -48,14 +48,8 @@ async function writeRows(connection: DuckDBConnection, path: string, schema: Tab
       count++;
     }
     appender.closeSync();
-    mkdirSync(dirname(path), { recursive: true });
-    const temporary = `${path}.tmp-${process.pid}`;
-    await connection.run(`COPY ${staging} TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
-    renameSync(temporary, path);
+    await withTemporaryPath(path, (temporary) => connection.run(`COPY ${staging} TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`));
     return count;
-  } catch (error) {
-    rmSync(`${path}.tmp-${process.pid}`, { force: true });
-    throw error;
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${staging}`);
   }
@@ -71,6 +65,7 @@ function appendValue(appender: DuckDBAppender, index: number, type: ColumnType, 
     case 'FLOAT': return appender.appendFloat(Number(value));
     case 'BOOLEAN': return appender.appendBoolean(Boolean(value));
     case 'TIMESTAMP': return appender.appendTimestamp(timestampValue(BigInt(Math.round(Number(value) * 1000))));
+    case 'BLOB': return appender.appendBlob(value as Uint8Array);
     default: {
       if (!Array.isArray(value) && !ArrayBuffer.isView(value)) throw new TypeError(`column ${column}: expected a list for ${type}`);
       const items = Array.from(value as ArrayLike<unknown>) as (string | number)[];
@@ -119,7 +114,6 @@ export function writeParquetColumns(path: string, schema: TableSchema, columns: 
 async function writeColumns(connection: DuckDBConnection, path: string, schema: TableSchema, columns: Columns, rowCount: number): Promise<number> {
   const staging = `staging_${process.pid}_${++tableCounter}`;
   await connection.run(`CREATE TABLE ${staging} (${columnList(schema)})`);
-  const temporary = `${path}.tmp-${process.pid}`;
   try {
     const appender = await connection.createAppender(staging);
     const entries = Object.entries(schema.columns);
@@ -150,13 +144,8 @@ async function writeColumns(connection: DuckDBConnection, path: string, schema: 
       appender.appendDataChunk(chunk);
     }
     appender.closeSync();
-    mkdirSync(dirname(path), { recursive: true });
-    await connection.run(`COPY ${staging} TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
-    renameSync(temporary, path);
+    await withTemporaryPath(path, (temporary) => connection.run(`COPY ${staging} TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`));
     return rowCount;
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${staging}`);
   }
@@ -170,6 +159,7 @@ function toDuckValue(type: ColumnType, value: unknown): DuckDBValue {
     case 'INTEGER': case 'DOUBLE': case 'FLOAT': return Number(value);
     case 'BOOLEAN': return Boolean(value);
     case 'TIMESTAMP': return timestampValue(BigInt(Math.round(Number(value) * 1000)));
+    case 'BLOB': return blobValue(value as Uint8Array);
     default: return listValue(Array.from(value as ArrayLike<string | number>));
   }
 }
@@ -184,14 +174,8 @@ export function copyQueryToParquet(path: string, schema: TableSchema, sql: strin
 
 async function copyQuery(connection: DuckDBConnection, path: string, schema: TableSchema, sql: string): Promise<number> {
   const select = Object.entries(schema.columns).map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`).join(', ');
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  try {
-    const reader = await connection.runAndReadAll(`COPY (SELECT ${select} FROM (${sql})) TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
-    renameSync(temporary, path);
-    return Number(reader.getRows()[0]?.[0] ?? 0);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  const reader = await withTemporaryPath(path, (temporary) =>
+    connection.runAndReadAll(`COPY (SELECT ${select} FROM (${sql})) TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`),
+  );
+  return Number(reader.getRows()[0]?.[0] ?? 0);
 }

@@ -1,7 +1,7 @@
 // Column schemas for per-run tables. A node declares its output tables with
 // these; the store writes them to Parquet with exactly these DuckDB types.
 
-export type ScalarColumnType = 'VARCHAR' | 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'FLOAT' | 'BOOLEAN' | 'TIMESTAMP';
+export type ScalarColumnType = 'VARCHAR' | 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'FLOAT' | 'BOOLEAN' | 'TIMESTAMP' | 'BLOB';
 export type ListColumnType = 'VARCHAR[]' | 'DOUBLE[]' | 'FLOAT[]' | 'INTEGER[]';
 /** Fixed-size float arrays (embeddings), e.g. FLOAT[512]. */
 export type ArrayColumnType = `FLOAT[${number}]`;

@@ -4,13 +4,15 @@
 // since the user put it there on purpose) is not copied again, nor is a
 // second copy inside the inbox. A new photo goes to the layout path for its
 // capture date (EXIF, else the file's mtime in local time); a different file
-// already at that path gives the new one a suffix (name-1.jpg).
+// already at that path gives the new one a suffix (name-1.jpg). A name that
+// is not valid UTF-8 keeps its real bytes in the archive (files/file-path.ts).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { SourceSpec } from '../dag/node-type.ts';
 import { sha256OfFile } from './sha256.ts';
 import { readExif } from './exif.ts';
 import type { CachedHash as HashCacheRow } from '../datasets/hash-cache.ts';
+import { filePath, readablePath, type RelativePath } from './file-path.ts';
 import { describe, type WalkedFile } from './walk.ts';
 
 export const DEFAULT_LAYOUT = '{yyyy}/{yyyy-mm-dd}/{name}';
@@ -20,10 +22,14 @@ export type ImportAction = 'copied' | 'already_in_archive' | 'renamed_copy';
 
 export interface ImportItem {
   sha256: string;
-  /** Relative to the inbox folder. */
+  /** Relative to the inbox folder (readable form). */
   inboxPath: string;
-  /** Relative to the archive folder: the new copy, or where the content already is. */
+  /** The real bytes of inboxPath when they are not valid UTF-8, else null. */
+  inboxPathBytes: Buffer | null;
+  /** Relative to the archive folder: the new copy, or where the content already is (readable form). */
   archivePath: string;
+  /** The real bytes of archivePath when they are not valid UTF-8, else null. */
+  archivePathBytes: Buffer | null;
   action: ImportAction;
   /** Local wall-clock capture time, ISO without zone; null when not needed (already in the archive). */
   takenAt: string | null;
@@ -70,10 +76,24 @@ export function layoutProblem(layout: string): string | null {
 
 /** The archive path for a photo named `name` taken on `date` (local wall-clock 'YYYY-MM-DD...'). */
 export function renderLayout(layout: string, date: string, name: string): string {
+  return renderLayoutBytes(layout, date, Buffer.from(name)).toString('utf8');
+}
+
+/** renderLayout on the name's bytes, so a name that is not valid UTF-8 keeps them. */
+function renderLayoutBytes(layout: string, date: string, name: Buffer): Buffer {
   const [yyyy, mm, dd] = [date.slice(0, 4), date.slice(5, 7), date.slice(8, 10)];
-  const { stem, ext } = splitName(name);
-  const values: Record<string, string> = { yyyy, mm, dd, 'yyyy-mm': `${yyyy}-${mm}`, 'yyyy-mm-dd': `${yyyy}-${mm}-${dd}`, name, stem, ext: ext.slice(1) };
-  return layout.replace(/\{([^}]*)\}/g, (_, token: string) => values[token] ?? '');
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.subarray(0, dot), name.subarray(dot + 1)] : [name, Buffer.alloc(0)];
+  const values: Record<string, Buffer> = { name, stem, ext };
+  for (const [token, text] of Object.entries({ yyyy, mm, dd, 'yyyy-mm': `${yyyy}-${mm}`, 'yyyy-mm-dd': `${yyyy}-${mm}-${dd}` })) values[token] = Buffer.from(text);
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const match of layout.matchAll(/\{([^}]*)\}/g)) {
+    parts.push(Buffer.from(layout.slice(last, match.index)), values[match[1]!] ?? Buffer.alloc(0));
+    last = match.index + match[0].length;
+  }
+  parts.push(Buffer.from(layout.slice(last)));
+  return Buffer.concat(parts);
 }
 
 /** 'IMG_1.JPG' -> { stem: 'IMG_1', ext: '.JPG' }; a leading dot is part of the stem. */
@@ -102,7 +122,7 @@ export async function planImport(options: PlanOptions): Promise<ImportPlan> {
       else if (file.size === 0) problems.push({ item: `${source.name}:${file.path}`, message: 'empty file (0 bytes): not imported' });
       else {
         try {
-          shas[index] = await sha256OfFile(join(source.path, file.path));
+          shas[index] = await sha256OfFile(filePath(source.path, file.path, file.pathBytes));
           fresh.push({ source: source.name, path: file.path, size: file.size, mtime_ms: file.mtimeMs, sha256: shas[index]! });
         } catch (error) {
           problems.push({ item: `${source.name}:${file.path}`, message: `cannot read: ${describe(error)}` });
@@ -114,11 +134,11 @@ export async function planImport(options: PlanOptions): Promise<ImportPlan> {
   };
 
   const archiveShas = await hashAll(options.archive, options.archiveFiles);
-  const inArchive = new Map<string, string>(); // sha256 -> archive path (first in path order)
+  const inArchive = new Map<string, RelativePath>(); // sha256 -> archive path (first in path order)
   const taken = new Set<string>(); // archive paths in lower case: a clash on a case-insensitive disk too
   options.archiveFiles.forEach((file, index) => {
     const sha = archiveShas[index];
-    if (sha && !inArchive.has(sha)) inArchive.set(sha, file.path);
+    if (sha && !inArchive.has(sha)) inArchive.set(sha, { path: file.path, pathBytes: file.pathBytes ?? null });
     taken.add(file.path.toLowerCase());
   });
 
@@ -127,31 +147,38 @@ export async function planImport(options: PlanOptions): Promise<ImportPlan> {
   for (const [index, file] of options.inboxFiles.entries()) {
     const sha256 = inboxShas[index];
     if (!sha256) continue;
-    const base = { sha256, inboxPath: file.path, size: file.size, mtimeMs: file.mtimeMs };
+    const base = { sha256, inboxPath: file.path, inboxPathBytes: file.pathBytes ?? null, size: file.size, mtimeMs: file.mtimeMs };
     const existing = inArchive.get(sha256);
     if (existing !== undefined) {
-      items.push({ ...base, archivePath: existing, action: 'already_in_archive', takenAt: null, dateFrom: null });
+      items.push({ ...base, archivePath: existing.path, archivePathBytes: existing.pathBytes, action: 'already_in_archive', takenAt: null, dateFrom: null });
       continue;
     }
-    const facts = await readExif(join(options.inbox.path, file.path));
-    const takenAt = facts.takenAt ?? localIso(file.mtimeMs);
-    const name = file.path.slice(file.path.lastIndexOf('/') + 1);
-    const wanted = renderLayout(options.layout, takenAt, name);
-    const archivePath = freePath(wanted, (path) => taken.has(path.toLowerCase()) || existsSync(join(options.archive.path, path)));
-    taken.add(archivePath.toLowerCase());
-    inArchive.set(sha256, archivePath); // a second copy in the inbox is then already in the archive
-    items.push({ ...base, archivePath, action: archivePath === wanted ? 'copied' : 'renamed_copy', takenAt, dateFrom: facts.takenAt ? 'exif' : 'mtime' });
+    // Read the bytes here (readExif takes a Buffer as the photo's bytes, not as a path); unreadable: the mtime decides.
+    const bytes = await readFile(filePath(options.inbox.path, file.path, file.pathBytes)).catch(() => null);
+    const exifTakenAt = bytes ? (await readExif(bytes)).takenAt : null;
+    const takenAt = exifTakenAt ?? localIso(file.mtimeMs);
+    const pathBytes = file.pathBytes ?? Buffer.from(file.path);
+    const wanted = renderLayoutBytes(options.layout, takenAt, pathBytes.subarray(pathBytes.lastIndexOf('/') + 1));
+    const target = freePath(wanted, (candidate) => {
+      const { path, pathBytes } = readablePath(candidate);
+      return taken.has(path.toLowerCase()) || existsSync(filePath(options.archive.path, path, pathBytes));
+    });
+    const archive = readablePath(target);
+    taken.add(archive.path.toLowerCase());
+    inArchive.set(sha256, archive); // a second copy in the inbox is then already in the archive
+    items.push({ ...base, archivePath: archive.path, archivePathBytes: archive.pathBytes, action: target.equals(wanted) ? 'copied' : 'renamed_copy', takenAt, dateFrom: exifTakenAt ? 'exif' : 'mtime' });
   }
   return { items, problems, fresh, archiveFiles: options.archiveFiles.length };
 }
 
-/** `path`, or the first of path-1, path-2, ... (before the extension) that is not taken. */
-function freePath(path: string, isTaken: (path: string) => boolean): string {
+/** `path`, or the first of path-1, path-2, ... (before the extension) that is not taken. Bytes: see renderLayoutBytes. */
+function freePath(path: Buffer, isTaken: (path: Buffer) => boolean): Buffer {
   if (!isTaken(path)) return path;
   const slash = path.lastIndexOf('/') + 1;
-  const { stem, ext } = splitName(path.slice(slash));
+  const dot = path.lastIndexOf('.');
+  const end = dot > slash ? dot : path.length; // a leading dot is part of the stem, as in splitName
   for (let n = 1; ; n++) {
-    const candidate = `${path.slice(0, slash)}${stem}-${n}${ext}`;
+    const candidate = Buffer.concat([path.subarray(0, end), Buffer.from(`-${n}`), path.subarray(end)]);
     if (!isTaken(candidate)) return candidate;
   }
 }

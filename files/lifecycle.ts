@@ -13,6 +13,9 @@
 //   anything still ambiguous matches nothing.
 // A file that is back at its path (moved out of `_delete`, or reappeared) is
 // restored under the same file_id, since file_id derives from (source, path).
+// A name that is not valid UTF-8 follows the same rule: its pathBytes travel
+// with it and its file_id hashes them (files/file-path.ts); `_delete` matching
+// compares readable paths.
 import type { WalkedFile } from './walk.ts';
 
 export const DELETE_FOLDER = '_delete';
@@ -40,6 +43,8 @@ export interface RegistryEntry {
   mtime_ms: number;
   status: 'active' | 'deleted';
   deleted_at_ms: number | null;
+  /** The real bytes of path when they are not valid UTF-8. */
+  pathBytes?: Buffer | null;
 }
 
 export interface FileState {
@@ -50,6 +55,8 @@ export interface FileState {
   mtimeMs: number;
   status: 'active' | 'deleted';
   deletedAtMs: number | null;
+  /** The real bytes of path when they are not valid UTF-8, else null. */
+  pathBytes: Buffer | null;
 }
 
 export type LifecycleEventKind = 'added' | 'deleted' | 'restored' | 'purged';
@@ -80,7 +87,7 @@ export interface LifecycleInput {
   /** Sources whose root was readable: only their missing files count as deleted. */
   scanned: readonly string[];
   now: number;
-  fileId(source: string, path: string): string;
+  fileId(source: string, path: string, pathBytes?: Buffer | null): string;
 }
 
 interface Candidate {
@@ -97,7 +104,7 @@ export function planLifecycle(input: LifecycleInput): LifecyclePlan {
   const copies: WalkedFile[] = [];
   for (const file of input.walked) {
     if (inDeleteFolder(file.path)) copies.push(file);
-    else present.set(input.fileId(file.source, file.path), file);
+    else present.set(input.fileId(file.source, file.path, file.pathBytes), file);
   }
 
   // Candidates for `_delete` copies: files on disk and remembered files that are gone.
@@ -129,11 +136,11 @@ export function planLifecycle(input: LifecycleInput): LifecyclePlan {
       // Copied (not moved) into `_delete`: the copy says the user wants it gone.
       const already = known?.status === 'deleted';
       if (!already) deletedNow(file_id, file.source, file.path);
-      files.push({ file_id, source: file.source, path: file.path, size: file.size, mtimeMs: file.mtimeMs, status: 'deleted', deletedAtMs: already ? known.deleted_at_ms : input.now });
+      files.push({ file_id, source: file.source, path: file.path, size: file.size, mtimeMs: file.mtimeMs, status: 'deleted', deletedAtMs: already ? known.deleted_at_ms : input.now, pathBytes: file.pathBytes ?? null });
       continue;
     }
     if (known?.status === 'deleted') event(file_id, 'restored', file.source, file.path, 'back at its path');
-    files.push({ file_id, source: file.source, path: file.path, size: file.size, mtimeMs: file.mtimeMs, status: 'active', deletedAtMs: null });
+    files.push({ file_id, source: file.source, path: file.path, size: file.size, mtimeMs: file.mtimeMs, status: 'active', deletedAtMs: null, pathBytes: file.pathBytes ?? null });
   }
 
   const sources = new Set(input.sources);
@@ -141,10 +148,10 @@ export function planLifecycle(input: LifecycleInput): LifecyclePlan {
   for (const entry of input.registry) {
     if (present.has(entry.file_id) || !sources.has(entry.source)) continue;
     if (entry.status === 'deleted') {
-      files.push({ file_id: entry.file_id, source: entry.source, path: entry.path, size: entry.size, mtimeMs: entry.mtime_ms, status: 'deleted', deletedAtMs: entry.deleted_at_ms });
+      files.push({ file_id: entry.file_id, source: entry.source, path: entry.path, size: entry.size, mtimeMs: entry.mtime_ms, status: 'deleted', deletedAtMs: entry.deleted_at_ms, pathBytes: entry.pathBytes ?? null });
     } else if (scanned.has(entry.source)) {
       deletedNow(entry.file_id, entry.source, entry.path);
-      files.push({ file_id: entry.file_id, source: entry.source, path: entry.path, size: entry.size, mtimeMs: entry.mtime_ms, status: 'deleted', deletedAtMs: input.now });
+      files.push({ file_id: entry.file_id, source: entry.source, path: entry.path, size: entry.size, mtimeMs: entry.mtime_ms, status: 'deleted', deletedAtMs: input.now, pathBytes: entry.pathBytes ?? null });
     }
     // An active file of an unreadable source (unplugged disk) is neither shown nor deleted.
   }

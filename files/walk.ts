@@ -1,15 +1,18 @@
 // Walks a source folder: stat only, never reads file contents. Follows
 // symbolic links to files and folders, but detects loops by (device, inode)
-// and reports broken links instead of failing.
+// and reports broken links instead of failing. Names are read as bytes, so a
+// name that is not valid UTF-8 is found too (files/file-path.ts).
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import type { SourceSpec } from '../dag/node-type.ts';
+import { filePath, readablePath, type RelativePath } from './file-path.ts';
 import { excludesFolder, matchesAny } from './glob.ts';
 
 export interface WalkedFile {
   source: string;
-  /** Relative to the source root, '/'-separated, exactly as on disk. */
+  /** Relative to the source root, '/'-separated, exactly as on disk; readable form (\xHH) when not valid UTF-8. */
   path: string;
+  /** The real bytes of path when they are not valid UTF-8 (open the file with files/file-path.ts filePath); null or absent otherwise. */
+  pathBytes?: Buffer | null;
   size: number;
   mtimeMs: number;
 }
@@ -45,19 +48,21 @@ function walkSource(source: SourceSpec, result: WalkResult, onFile?: () => void)
     return;
   }
   const visited = new Set<string>([`${rootStats.dev}:${rootStats.ino}`]);
-  const pending: string[] = ['']; // folders relative to the root
+  const pending: RelativePath[] = [{ path: '', pathBytes: null }]; // folders relative to the root
   while (pending.length > 0) {
     const folder = pending.pop()!;
     let entries;
     try {
-      entries = readdirSync(join(source.path, folder), { withFileTypes: true });
+      entries = readdirSync(filePath(source.path, folder.path, folder.pathBytes), { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
-      result.problems.push({ item: `${source.name}:${folder}`, message: `cannot read folder: ${describe(error)}` });
+      result.problems.push({ item: `${source.name}:${folder.path}`, message: `cannot read folder: ${describe(error)}` });
       continue;
     }
+    const folderBytes = folder.pathBytes ?? Buffer.from(folder.path);
     for (const entry of entries) {
-      const path = folder ? `${folder}/${entry.name}` : entry.name;
-      const absolute = join(source.path, path);
+      const relative = readablePath(folder.path ? Buffer.concat([folderBytes, SLASH, entry.name]) : entry.name);
+      const { path, pathBytes } = relative;
+      const absolute = filePath(source.path, path, pathBytes);
       let stats: Stats;
       try {
         stats = statSync(absolute); // follows symbolic links
@@ -77,21 +82,23 @@ function walkSource(source: SourceSpec, result: WalkResult, onFile?: () => void)
           continue;
         }
         visited.add(key);
-        pending.push(path);
+        pending.push(relative);
       } else if (stats.isFile()) {
         if (!matchesAny(path, source.include) || matchesAny(path, source.exclude)) continue;
-        result.files.push({ source: source.name, path, size: stats.size, mtimeMs: Math.trunc(stats.mtimeMs) });
+        result.files.push({ source: source.name, path, pathBytes, size: stats.size, mtimeMs: Math.trunc(stats.mtimeMs) });
         onFile?.();
       }
     }
   }
 }
 
-function safeRealpath(path: string): string {
+const SLASH = Buffer.from('/');
+
+function safeRealpath(path: string | Buffer): string {
   try {
     return realpathSync(path);
   } catch {
-    return path;
+    return path.toString();
   }
 }
 

@@ -86,9 +86,13 @@ export async function decodePhoto(source: string | Uint8Array, options: DecodeOp
   }
 }
 
-async function readPhotoFile(path: string): Promise<Uint8Array> {
+/**
+ * A photo file's bytes; a missing or unreadable file becomes an ImageDecodeError saying why.
+ * `path` is a string, or the bytes of a name that is not valid UTF-8 (a Buffer sent to a worker arrives as a Uint8Array).
+ */
+export async function readPhotoFile(path: string | Uint8Array): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readFile(typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ImageDecodeError('the file vanished before it could be decoded (ENOENT)');

@@ -6,12 +6,14 @@ import { serveTasks } from '../dag/worker-pool.ts';
 import { perceptualHashes, hashToHex } from '../imaging/perceptual-hash.ts';
 import { writeThumbnails } from '../imaging/thumbnails.ts';
 import { FaceAnalyzer, packFaces, packedFacesTransferList, type FaceAnalyzerParams, type PackedFaces } from './face-analyzer.ts';
-import { decodePhoto, ImageDecodeError, type DecodedPhoto } from '../imaging/image.ts';
+import { decodePhoto, ImageDecodeError, readPhotoFile, type DecodedPhoto } from '../imaging/image.ts';
+import { CHANGED_SINCE_HASHED, sha256OfBytes } from '../files/sha256.ts';
 // Types only: pet-detector.ts loads tfjs (~200 ms), so a worker that never sees a pet task never imports it.
 import type { DetectOptions, PetDetection, PetDetector, PetModel } from './pet-detector.ts';
 
 export interface PhotoTask {
-  path: string;
+  /** A string, or the bytes of a name that is not valid UTF-8 (files/file-path.ts); a Buffer arrives as a Uint8Array. */
+  path: string | Uint8Array;
   sha256: string;
   maxSide: number;
   maxPixels: number;
@@ -54,7 +56,10 @@ serveTasks<PhotoTask, PhotoResult>(async (task) => {
   let photo: DecodedPhoto;
   let start = performance.now();
   try {
-    photo = await decodePhoto(task.path, { maxSide: task.maxSide, maxPixels: task.maxPixels });
+    // Results are stored under task.sha256: decode only bytes that still have that content.
+    const bytes = await readPhotoFile(task.path);
+    if (sha256OfBytes(bytes) !== task.sha256) return { result: { ok: false, error: CHANGED_SINCE_HASHED, timings } };
+    photo = await decodePhoto(bytes, { maxSide: task.maxSide, maxPixels: task.maxPixels });
   } catch (error) {
     if (!(error instanceof ImageDecodeError) && !isFileError(error)) throw error;
     return { result: { ok: false, error: describeFileError(error), timings } };

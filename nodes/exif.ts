@@ -4,17 +4,18 @@
 // warning in the table, not an error: only a file that cannot be read at all
 // is an item error (and is not cached, so a later run tries again).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import type { TableSchema } from '../datasets/schema.ts';
 import { AnalysisCache } from '../datasets/analysis-cache.ts';
 import { readExif } from '../files/exif.ts';
+import { CHANGED_SINCE_HASHED, sha256OfBytes } from '../files/sha256.ts';
 import { activeFilesWhere } from '../files/lifecycle.ts';
 import { describe } from '../files/walk.ts';
+import { filePath } from '../files/file-path.ts';
 
-/** Bump when readExif's output for the same file changes: it keys the cache. */
+/** Bump when readExif's output for the same file changes: it keys the cache (and so the fingerprint). */
 export const EXIF_CODE_VERSION = '1';
 
 const FACT_COLUMNS = {
@@ -30,6 +31,7 @@ interface PhotoFile {
   file_id: string;
   source: string;
   path: string;
+  path_bytes: Buffer | null;
   sha256: string;
 }
 
@@ -42,6 +44,8 @@ export const exif = defineNode({
     concurrency: z.number().int().min(1).max(32).default(4),
   }).strict(),
   executionParams: ['concurrency'],
+  // The cache's key, and so part of the fingerprint: a new EXIF_CODE_VERSION re-reads and recomputes.
+  cacheKeys: () => ({ exif: { node: 'exif', version: EXIF_CODE_VERSION } }),
   inputs: ['files', 'hashes'],
   outputs: {
     exif: {
@@ -50,9 +54,9 @@ export const exif = defineNode({
     },
   },
   async run(ctx) {
-    const cache = new AnalysisCache(ctx.cacheDir, 'exif', { node: 'exif', version: EXIF_CODE_VERSION }, CACHE_SCHEMA);
+    const cache = new AnalysisCache(ctx.cacheDir, 'exif', ctx.cacheKeys.exif, CACHE_SCHEMA);
     // Deleted files have no hash (hash skips them); unreadable ones have a null hash.
-    const filesSql = `SELECT f.file_id, f.source, f.path, h.sha256 FROM ${parquetSource(ctx.inputs.files!)} f
+    const filesSql = `SELECT f.file_id, f.source, f.path, f.path_bytes, h.sha256 FROM ${parquetSource(ctx.inputs.files!)} f
       JOIN ${parquetSource(ctx.inputs.hashes!)} h USING (file_id) WHERE ${activeFilesWhere('f')} AND h.sha256 IS NOT NULL`;
     const files = await queryRows<PhotoFile>(`${filesSql} ORDER BY f.source, f.path`);
     const done = await cache.done();
@@ -73,7 +77,7 @@ export const exif = defineNode({
       while (queue.length > 0) {
         ctx.signal.throwIfAborted();
         const [sha256, copies] = queue.shift()!;
-        const bytes = await readAnyCopy(copies, roots);
+        const bytes = await readAnyCopy(copies, roots, sha256);
         if ('error' in bytes) {
           unreadable++;
           for (const file of copies) ctx.itemError(`${file.source}:${file.path}`, `cannot read for EXIF: ${bytes.error}`);
@@ -107,11 +111,14 @@ export const exif = defineNode({
   },
 });
 
-async function readAnyCopy(copies: PhotoFile[], roots: Map<string, string>): Promise<{ data: Buffer } | { error: string }> {
+/** The bytes of the first copy that still has this content (results are keyed by it). */
+async function readAnyCopy(copies: PhotoFile[], roots: Map<string, string>, sha256: string): Promise<{ data: Buffer } | { error: string }> {
   let error = '';
   for (const file of copies) {
     try {
-      return { data: await readFile(join(roots.get(file.source) ?? '', file.path)) };
+      const data = await readFile(filePath(roots.get(file.source) ?? '', file.path, file.path_bytes));
+      if (sha256OfBytes(data) === sha256) return { data };
+      error = CHANGED_SINCE_HASHED;
     } catch (failure) {
       error = describe(failure);
     }

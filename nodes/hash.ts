@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import { sha256OfFile } from '../files/sha256.ts';
@@ -6,6 +5,7 @@ import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { activeFilesWhere } from '../files/lifecycle.ts';
 import { readHashCache, upsertHashCache } from '../datasets/hash-cache.ts';
 import { describe } from '../files/walk.ts';
+import { filePath } from '../files/file-path.ts';
 
 interface FileRow {
   file_id: string;
@@ -13,6 +13,7 @@ interface FileRow {
   path: string;
   size: number | bigint;
   mtime_ms: number;
+  path_bytes: Buffer | null;
 }
 
 export const hash = defineNode({
@@ -36,7 +37,7 @@ export const hash = defineNode({
   },
   async run(ctx) {
     // Deleted files keep their rows in `files` but are not read (nor are they in hashes, so later nodes skip them too).
-    const files = await queryRows<FileRow>(`SELECT file_id, source, path, size, epoch_ms(mtime)::DOUBLE AS mtime_ms FROM ${parquetSource(ctx.inputs.files!)} WHERE ${activeFilesWhere()} ORDER BY source, path`);
+    const files = await queryRows<FileRow>(`SELECT file_id, source, path, size, epoch_ms(mtime)::DOUBLE AS mtime_ms, path_bytes FROM ${parquetSource(ctx.inputs.files!)} WHERE ${activeFilesWhere()} ORDER BY source, path`);
     const cached = await ctx.readCatalog((catalog) => readHashCache(catalog));
     const roots = new Map(ctx.sources.map((source) => [source.name, source.path]));
     ctx.progress.total(files.length);
@@ -60,7 +61,7 @@ export const hash = defineNode({
           results[index] = { file_id: file.file_id, sha256: null, size, from_cache: false };
         } else {
           try {
-            const sha256 = await sha256OfFile(join(roots.get(file.source) ?? '', file.path), buffer);
+            const sha256 = await sha256OfFile(filePath(roots.get(file.source) ?? '', file.path, file.path_bytes), buffer);
             bytesRead += size;
             results[index] = { file_id: file.file_id, sha256, size, from_cache: false };
             fresh.push({ source: file.source, path: file.path, size, mtime_ms: file.mtime_ms, sha256 });

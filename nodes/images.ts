@@ -18,6 +18,7 @@ import { DEFAULT_PET_MODEL, petDetectorVersion } from '../models/pet-detector.ts
 import type { PhotoResult, PhotoTask, PhotoTimings } from '../models/photo-worker.ts';
 import { AnalysisCache, emptyRelation } from '../datasets/analysis-cache.ts';
 import { PERCEPTUAL_HASH_VERSION } from '../imaging/perceptual-hash.ts';
+import { filePath } from '../files/file-path.ts';
 import { createHash } from 'node:crypto';
 
 const tags = z.array(z.string()).default([]);
@@ -81,15 +82,20 @@ const CACHE_SCHEMAS = {
 } satisfies Record<string, TableSchema>;
 type Analysis = keyof typeof CACHE_SCHEMAS;
 
-/** What changes each analysis's output: its cache key. */
-function cacheKeys(p: Params): Record<Analysis, unknown> {
-  return {
-    info: { version: 1 },
-    hashes: { version: PERCEPTUAL_HASH_VERSION, decode: DECODE_VERSION, trimThreshold: p.hashes.trimThreshold, maxSide: p.maxSide },
-    thumbnails: { version: 1, decode: DECODE_VERSION, sizes: [...p.thumbnails.sizes].sort((a, b) => a - b) },
-    faces: { version: faceAnalyzerVersion(), decode: DECODE_VERSION, maxSide: p.maxSide, scoreThreshold: p.faces.scoreThreshold, qualityThreshold: p.faces.qualityThreshold, nmsIou: p.faces.nmsIou, tiled: p.faces.tiled },
-    pets: { version: petDetectorVersion(p.pets.model), decode: DECODE_VERSION, maxSide: p.maxSide, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold },
+/**
+ * What changes each enabled analysis's output: its cache key, and so part of
+ * the node's fingerprint (a new model or decoder recomputes). A disabled
+ * analysis opens no cache, has no key, and needs no model files.
+ */
+function cacheKeys(p: Params): Partial<Record<Analysis, unknown>> {
+  const keys: Record<Analysis, () => unknown> = {
+    info: () => ({ version: 1 }),
+    hashes: () => ({ version: PERCEPTUAL_HASH_VERSION, decode: DECODE_VERSION, trimThreshold: p.hashes.trimThreshold, maxSide: p.maxSide }),
+    thumbnails: () => ({ version: 1, decode: DECODE_VERSION, sizes: [...p.thumbnails.sizes].sort((a, b) => a - b) }),
+    faces: () => ({ version: faceAnalyzerVersion(), decode: DECODE_VERSION, maxSide: p.maxSide, scoreThreshold: p.faces.scoreThreshold, qualityThreshold: p.faces.qualityThreshold, nmsIou: p.faces.nmsIou, tiled: p.faces.tiled }),
+    pets: () => ({ version: petDetectorVersion(p.pets.model), decode: DECODE_VERSION, maxSide: p.maxSide, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold }),
   };
+  return Object.fromEntries((Object.keys(CACHE_SCHEMAS) as Analysis[]).filter((analysis) => enabled(p, analysis)).map((analysis) => [analysis, keys[analysis]()]));
 }
 
 function enabled(p: Params, analysis: Analysis): boolean {
@@ -105,6 +111,7 @@ interface PhotoFile {
   sha256: string;
   source: string;
   path: string;
+  path_bytes: Buffer | null;
   tags: string[];
 }
 
@@ -114,6 +121,7 @@ export const images = defineNode({
   description: 'Decodes each photo once: image facts, perceptual hashes, thumbnails, faces (detect, align, embed) and pets, each cached per photo.',
   params,
   executionParams: ['workers', 'flushEvery'],
+  cacheKeys,
   inputs: ['files', 'hashes'],
   outputs: {
     images: { description: 'Decoded size and format of every readable image.', columns: { file_id: 'VARCHAR', sha256: 'VARCHAR', width: 'INTEGER', height: 'INTEGER', format: 'VARCHAR' } },
@@ -130,13 +138,12 @@ export const images = defineNode({
   },
   async run(ctx) {
     const p = ctx.params;
-    const keys = cacheKeys(p);
     const analyses = (Object.keys(CACHE_SCHEMAS) as Analysis[]).filter((analysis) => enabled(p, analysis));
-    const caches = Object.fromEntries(analyses.map((analysis) => [analysis, new AnalysisCache(join(ctx.cacheDir, 'analyses'), analysis, keys[analysis], CACHE_SCHEMAS[analysis], p.flushEvery)])) as Partial<Record<Analysis, AnalysisCache>>;
+    const caches = Object.fromEntries(analyses.map((analysis) => [analysis, new AnalysisCache(join(ctx.cacheDir, 'analyses'), analysis, ctx.cacheKeys[analysis], CACHE_SCHEMAS[analysis], p.flushEvery)])) as Partial<Record<Analysis, AnalysisCache>>;
     const thumbnailDir = join(ctx.cacheDir, '..', 'thumbnails');
 
     const files = await queryRows<PhotoFile>(
-      `SELECT f.file_id, h.sha256, f.source, f.path, f.tags FROM ${parquetSource(ctx.inputs.files!)} f
+      `SELECT f.file_id, h.sha256, f.source, f.path, f.path_bytes, f.tags FROM ${parquetSource(ctx.inputs.files!)} f
        JOIN ${parquetSource(ctx.inputs.hashes!)} h USING (file_id) WHERE h.sha256 IS NOT NULL ORDER BY f.source, f.path`,
     );
     const roots = new Map(ctx.sources.map((source) => [source.name, source.path]));
@@ -153,7 +160,7 @@ export const images = defineNode({
         continue;
       }
       if (wanted.length === 0) continue;
-      const task: PhotoTask = { path: join(roots.get(file.source) ?? '', file.path), sha256: file.sha256, maxSide: p.maxSide, maxPixels: p.maxPixels, info: false };
+      const task: PhotoTask = { path: filePath(roots.get(file.source) ?? '', file.path, file.path_bytes), sha256: file.sha256, maxSide: p.maxSide, maxPixels: p.maxPixels, info: false };
       applyWanted(task, wanted, p, thumbnailDir);
       tasks.set(file.sha256, { task, files: [file] });
     }

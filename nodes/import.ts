@@ -4,14 +4,15 @@
 // Put `needs: [import]` on scan so the same run catalogues the new copies.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { copyFile, open, stat, utimes } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineNode, type SourceSpec } from '../dag/node-type.ts';
 import { sha256OfFile } from '../files/sha256.ts';
 import { DEFAULT_LAYOUT, forEachLimit, layoutProblem, planImport, type CachedHash, type FreshHash, type ImportItem, type ImportPlan } from '../files/import-plan.ts';
+import { withTemporaryPath } from '../datasets/atomic-file.ts';
 import { readHashCache, upsertHashCache } from '../datasets/hash-cache.ts';
 import { describe, walkSources, type WalkResult } from '../files/walk.ts';
+import { filePath } from '../files/file-path.ts';
 
 export const importParams = z.object({
   /** Name of the source to import from (a camera card, a phone dump folder). */
@@ -76,7 +77,7 @@ export const importNode = defineNode({
       ctx.signal.throwIfAborted();
       const item = toCopy[index]!;
       try {
-        const written = await copyVerified(join(inbox.path, item.inboxPath), join(archive.path, item.archivePath), item);
+        const written = await copyVerified(filePath(inbox.path, item.inboxPath, item.inboxPathBytes), filePath(archive.path, item.archivePath, item.archivePathBytes), item);
         copied.push({ source: archive.name, path: item.archivePath, sha256: item.sha256, ...written });
       } catch (error) {
         failed.add(item);
@@ -124,46 +125,31 @@ export function walkImportSources(sources: readonly SourceSpec[], params: Pick<I
 /**
  * Copies to a hidden temporary name in the target folder, checks the copy's
  * SHA-256 against the planned one (catching a changed source and a bad write),
- * syncs it to disk, gives it the original's mtime, then links it into place:
- * link() fails rather than replace a file that appeared meanwhile.
+ * syncs it to disk, gives it the original's mtime, then links it into place
+ * (replace: false): a file that appeared there meanwhile is never replaced.
  */
-async function copyVerified(from: string, to: string, item: ImportItem): Promise<{ size: number; mtime_ms: number }> {
-  await mkdir(dirname(to), { recursive: true });
-  const temporary = join(dirname(to), `.mnemo-import-${process.pid}-${basename(to)}.tmp`);
+async function copyVerified(from: string | Buffer, to: string | Buffer, item: ImportItem): Promise<{ size: number; mtime_ms: number }> {
   try {
-    await copyFile(from, temporary, constants.COPYFILE_EXCL);
-    const sha = await sha256OfFile(temporary);
-    if (sha !== item.sha256) throw new Error('the copy does not match the original (it changed while importing, or the write failed); try again');
-    const handle = await open(temporary, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    // Seconds as a double lose the last millisecond digit (.349 -> .348999); half a microsecond more keeps it.
-    const mtime = item.mtimeMs / 1000 + 5e-7;
-    await utimes(temporary, mtime, mtime);
-    await placeWithoutReplacing(temporary, to);
-  } finally {
-    await rm(temporary, { force: true });
+    await withTemporaryPath(to, async (temporary) => {
+      await copyFile(from, temporary, constants.COPYFILE_EXCL);
+      const sha = await sha256OfFile(temporary);
+      if (sha !== item.sha256) throw new Error('the copy does not match the original (it changed while importing, or the write failed); try again');
+      const handle = await open(temporary, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // Seconds as a double lose the last millisecond digit (.349 -> .348999); half a microsecond more keeps it.
+      const mtime = item.mtimeMs / 1000 + 5e-7;
+      await utimes(temporary, mtime, mtime);
+    }, { replace: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error('a file appeared at the target path during the import; it was left alone');
+    throw error;
   }
   const written = await stat(to);
   return { size: written.size, mtime_ms: Math.trunc(written.mtimeMs) };
-}
-
-async function placeWithoutReplacing(temporary: string, target: string): Promise<void> {
-  try {
-    await link(temporary, target);
-    await unlink(temporary);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new Error('a file appeared at the target path during the import; it was left alone');
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
-    // File systems without hard links (exFAT, some network shares): check, then rename.
-    const exists = await stat(target).then(() => true, () => false);
-    if (exists) throw new Error('a file appeared at the target path during the import; it was left alone');
-    await rename(temporary, target);
-  }
 }
 
 /** The plan without copying anything: what `mnemo import --dry-run` prints. */

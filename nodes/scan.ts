@@ -4,17 +4,24 @@ import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
 import type { Catalog } from '../datasets/catalog.ts';
 import { quoteString } from '../datasets/schema.ts';
+import { bytesFromReadable } from '../files/file-path.ts';
 import { planLifecycle, type FileEvent, type LifecyclePlan, type RegistryEntry } from '../files/lifecycle.ts';
 import { walkSources, type WalkResult } from '../files/walk.ts';
 
-/** Stable across runs: the same (source, path) always gets the same id. */
-export function fileIdFor(source: string, path: string): string {
-  return createHash('sha256').update(`${source}\0${path}`).digest('hex').slice(0, 16);
+/**
+ * Stable across runs: the same (source, path) always gets the same id. It
+ * hashes the path's real bytes: the UTF-8 text for a valid name (as always),
+ * pathBytes for one that is not valid UTF-8, so its readable form can never
+ * give it the id of another file (files/file-path.ts).
+ */
+export function fileIdFor(source: string, path: string, pathBytes?: Uint8Array | null): string {
+  return createHash('sha256').update(`${source}\0`).update(pathBytes ?? path).digest('hex').slice(0, 16);
 }
 
 export const scan = defineNode({
   name: 'scan',
-  version: '2',
+  // 3: the files table has path_bytes (a reused version-2 table would lack it).
+  version: '3',
   description: 'Walks the sources and lists every file their include/exclude rules select (no contents read), with deleted files kept as status deleted.',
   params: z.object({}).strict(),
   inputs: [],
@@ -23,7 +30,7 @@ export const scan = defineNode({
   outputs: {
     files: {
       description: "The files this run saw, plus deleted files (status 'deleted') until mnemo gc purges them; file_id is stable across runs and every later table joins on it.",
-      columns: { file_id: 'VARCHAR', source: 'VARCHAR', path: 'VARCHAR', name: 'VARCHAR', extension: 'VARCHAR', size: 'BIGINT', mtime: 'TIMESTAMP', tags: 'VARCHAR[]', status: 'VARCHAR', deleted_at: 'TIMESTAMP' },
+      columns: { file_id: 'VARCHAR', source: 'VARCHAR', path: 'VARCHAR', name: 'VARCHAR', extension: 'VARCHAR', size: 'BIGINT', mtime: 'TIMESTAMP', tags: 'VARCHAR[]', status: 'VARCHAR', deleted_at: 'TIMESTAMP', path_bytes: 'BLOB' },
     },
   },
   // The walk and the file registry are the input: they decide whether the earlier scan can be reused.
@@ -36,7 +43,7 @@ export const scan = defineNode({
     const lifecycle = planLifecycle({ walked: walk.files, registry, sources: names, scanned, now, fileId: fileIdFor });
     const hash = createHash('sha256');
     hash.update(JSON.stringify(ctx.sources));
-    for (const file of walk.files) hash.update(`${file.source}\0${file.path}\0${file.size}\0${file.mtimeMs}\n`);
+    for (const file of walk.files) hash.update(`${file.source}\0${file.path}\0${file.pathBytes?.toString('hex') ?? ''}\0${file.size}\0${file.mtimeMs}\n`);
     for (const problem of walk.problems) hash.update(`${problem.item}\0${problem.message}\n`);
     for (const file of lifecycle.files) if (file.status === 'deleted') hash.update(`deleted\0${file.file_id}\0${file.deletedAtMs}\n`);
     // Events only grow: a run that changes the registry never matches an earlier fingerprint, and
@@ -53,7 +60,7 @@ export const scan = defineNode({
       const name = file.path.slice(file.path.lastIndexOf('/') + 1);
       const dot = name.lastIndexOf('.');
       return {
-        file_id: fileIdFor(file.source, file.path),
+        file_id: file.file_id,
         source: file.source,
         path: file.path,
         name,
@@ -63,6 +70,7 @@ export const scan = defineNode({
         tags: tagsBySource.get(file.source) ?? [],
         status: file.status,
         deleted_at: file.deletedAtMs,
+        path_bytes: file.pathBytes, // the real name when it is not valid UTF-8: open files with files/file-path.ts filePath
       };
     });
     await ctx.writeTable('files', rows);
@@ -96,11 +104,23 @@ export const scan = defineNode({
 async function readRegistry(catalog: Catalog, sources: string[]): Promise<{ registry: RegistryEntry[]; eventCount: number }> {
   if (sources.length === 0) return { registry: [], eventCount: 0 };
   const list = sources.map(quoteString).join(', ');
-  const registry = await catalog.rows<RegistryEntry>(
+  const rows = await catalog.rows<RegistryEntry>(
     `SELECT file_id, source, path, size, epoch_ms(mtime) AS mtime_ms, status, epoch_ms(deleted_at) AS deleted_at_ms FROM file_registry WHERE source IN (${list})`,
   );
+  const registry = rows.map((entry) => ({ ...entry, pathBytes: registryPathBytes(entry) }));
   const [events] = await catalog.rows<{ n: number }>(`SELECT count(*) AS n FROM file_events WHERE source IN (${list})`);
   return { registry, eventCount: events?.n ?? 0 };
+}
+
+/**
+ * The registry keeps the readable path only. Its file_id tells a name that is
+ * not valid UTF-8 (the id hashes the real bytes), and the bytes come back from
+ * the readable form, which is reversible for such names.
+ */
+function registryPathBytes(entry: RegistryEntry): Buffer | null {
+  if (fileIdFor(entry.source, entry.path) === entry.file_id) return null;
+  const bytes = bytesFromReadable(entry.path);
+  return fileIdFor(entry.source, entry.path, bytes) === entry.file_id ? bytes : null;
 }
 
 async function appendEvents(connection: DuckDBConnection, events: FileEvent[], runId: number, at: number): Promise<void> {
