@@ -31,23 +31,26 @@ test('init, run twice, runs, show, sql and export', () => {
   const first = runCli(['run'], dir);
   assert.equal(first.code, 0, first.stderr);
   const nodes = DEFAULT_PIPELINE.length;
-  assert.match(first.stdout, new RegExp(`run 1 succeeded \\(0 reused, ${nodes} computed`));
-  assert.match(runCli(['run'], dir).stdout, new RegExp(`run 2 succeeded \\(${nodes} reused, 0 computed`));
+  const firstId = Number(new RegExp(`run (\\d+) succeeded \\(0 reused, ${nodes} computed`).exec(first.stdout)?.[1]);
+  assert.ok(firstId > 0, first.stdout);
+  const second = runCli(['run'], dir).stdout;
+  const secondId = Number(new RegExp(`run (\\d+) succeeded \\(${nodes} reused, 0 computed`).exec(second)?.[1]);
+  assert.ok(secondId > firstId, second);
 
   const runs = runCli(['runs', '--json'], dir);
-  assert.deepEqual(JSON.parse(runs.stdout).map((r: { run_id: number; status: string; reused: number }) => [r.run_id, r.status, r.reused]), [[1, 'succeeded', 0], [2, 'succeeded', nodes]]);
-  const show = runCli(['show', '2'], dir);
-  assert.match(show.stdout, /run 2: succeeded/);
+  assert.deepEqual(JSON.parse(runs.stdout).map((r: { run_id: number; status: string; reused: number }) => [r.run_id, r.status, r.reused]), [[firstId, 'succeeded', 0], [secondId, 'succeeded', nodes]]);
+  const show = runCli(['show', String(secondId)], dir);
+  assert.match(show.stdout, new RegExp(`run ${secondId}: succeeded`));
   assert.match(show.stdout, /hash\s+hash\s+reused\s+1/);
 
   const json = JSON.parse(runCli(['sql', '--json', 'SELECT path, size FROM latest.files ORDER BY path'], dir).stdout);
   assert.deepEqual(json, [{ path: 'one.jpg', size: 3 }, { path: 'three.png', size: 5 }, { path: 'two.jpg', size: 3 }]);
-  const csv = runCli(['sql', '--csv', 'SELECT d.group_id, f.path FROM run1.duplicates d JOIN run1.files f USING (file_id) ORDER BY f.path'], dir);
+  const csv = runCli(['sql', '--csv', `SELECT d.group_id, f.path FROM run${firstId}.duplicates d JOIN run${firstId}.files f USING (file_id) ORDER BY f.path`], dir);
   assert.equal(csv.stdout.trim(), 'group_id,path\n1,one.jpg\n1,two.jpg');
   assert.match(runCli(['sql', 'SELECT count(*) AS n FROM latest.hashes'], dir).stdout, /^n\s*\n-+\s*\n3\s*\n\(1 row\)/);
 
   const out = join(dir, 'files.parquet');
-  const exported = runCli(['export', '1', 'files', '--out', out], dir);
+  const exported = runCli(['export', String(firstId), 'files', '--out', out], dir);
   assert.equal(exported.code, 0, exported.stderr);
   return queryRows(`SELECT count(*) AS n FROM read_parquet('${out}')`).then((rows) => assert.equal(rows[0]!.n, 3));
 });
@@ -93,7 +96,7 @@ test('a second writer fails with a message naming the holder', async () => {
   `], { cwd: join(import.meta.dirname, '..') });
   await new Promise<void>((resolve) => holder.stdout.on('data', (chunk) => String(chunk).includes('HOLDING') && resolve()));
   try {
-    await assert.rejects(Catalog.open(path, { lockTimeoutMs: 300 }), (error: Error) => error instanceof CatalogBusyError && /being written by another process \(PID \d+\)/.test(error.message));
+    await assert.rejects(Catalog.open(path, { lockTimeoutMs: 300 }), (error: Error) => error instanceof CatalogBusyError && /open in another process \(PID \d+\)/.test(error.message));
   } finally {
     holder.kill('SIGKILL');
   }
