@@ -1,21 +1,10 @@
-// The `mnemo` command line. Each command is a small function over the store
-// and the engine; errors that users can fix are printed without a stack.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+// The `mnemo` command line: argument parsing and printing only. Every use
+// case lives in the application layer (app/), which each command imports
+// when it runs, so `mnemo --help` loads no database, model or image library.
 import { parseArgs } from 'node:util';
-import { runPipeline, RunFailedError } from '../dag/executor.ts';
-import { consoleReporter, formatSeconds } from '../dag/progress.ts';
-import { loadSpecFile, SpecError, parseSpec } from '../dag/spec.ts';
-import { CatalogBusyError } from '../datasets/catalog.ts';
-import { ReadOnlySqlError, readOnlyQuery } from '../datasets/read-only-sql.ts';
-import { RunLockedError } from '../datasets/run-lock.ts';
-import { Store } from '../datasets/store.ts';
-import { quoteString } from '../datasets/schema.ts';
-import { NODE_TYPES } from '../nodes/index.ts';
-import { common, out, storeFor, UsageError, type Command } from './command.ts';
-import { formatTable, toCsv, toJson } from './format.ts';
-import { initialSpec } from './init.ts';
-import { demoPhotosFolder } from './demo.ts';
+import { formatSeconds } from '../dag/progress.ts';
+import { common, out, plural, UsageError, wholeNumber, workspaceOf, type Command } from './command.ts';
+import { formatTable, formatTableOf, toJson, writeRows, writerTo } from './format.ts';
 import { peopleCommands } from './people-commands.ts';
 
 const commands: Record<string, Command> = {
@@ -24,24 +13,22 @@ const commands: Record<string, Command> = {
     usage: 'mnemo init [FOLDER] [--config mnemo.yaml] [--data ./mnemo-data] [--force]',
     options: { ...common, force: { type: 'boolean' } },
     async run(values, [folder = '.']) {
-      const config = resolve(String(values.config));
-      if (existsSync(config) && !values.force) throw new UsageError(`${config} already exists (use --force to overwrite)`);
-      const source = resolve(folder);
-      if (!existsSync(source)) throw new UsageError(`folder not found: ${source}`);
-      mkdirSync(dirname(config), { recursive: true });
-      writeFileSync(config, initialSpec(source, typeof values.data === 'string' ? values.data : './mnemo-data'));
+      const { initWorkspace } = await import('../app/setup.ts');
+      const { config, source } = await initWorkspace(folder, { config: String(values.config), data: values.data as string | undefined, force: Boolean(values.force) });
       out(`wrote ${config} for ${source}\nnext: mnemo run${values.config !== 'mnemo.yaml' ? ` --config ${values.config}` : ''}`);
       return 0;
     },
   },
   run: {
     summary: 'validate the pipeline and run it (reusing every node whose inputs did not change)',
-    usage: 'mnemo run [--config FILE] [--set node.param=value ...] [--only NODE | --from NODE] [--resume]',
+    usage: 'mnemo run [--config FILE] [--set node.param=value ...] [--only NODE | --from NODE] [--resume [RUN]]   (--resume: the newest interrupted or failed run, or RUN)',
     options: { ...common, set: { type: 'string', multiple: true }, only: { type: 'string' }, from: { type: 'string' }, resume: { type: 'boolean' } },
-    async run(values) {
-      const spec = loadSpecFile(String(values.config), NODE_TYPES, { overrides: (values.set as string[] | undefined) ?? [] });
-      const store = new Store(typeof values.data === 'string' ? values.data : spec.dataDir);
-      return runAndReport(spec, store, values);
+    async run(values, positionals) {
+      if (positionals.length > (values.resume ? 1 : 0)) throw new UsageError(`unexpected argument '${positionals.at(-1)}'${values.resume ? '' : ' (a run number goes with --resume)'}`);
+      const resume = values.resume ? (positionals[0] === undefined ? true : wholeNumber(positionals[0], 'RUN')) : undefined;
+      return runAndReport(await workspaceOf(values), {
+        set: (values.set as string[] | undefined) ?? [], only: values.only as string | undefined, from: values.from as string | undefined, resume,
+      });
     },
   },
   runs: {
@@ -49,50 +36,56 @@ const commands: Record<string, Command> = {
     usage: 'mnemo runs [--config FILE | --data DIR] [--json]',
     options: { ...common, json: { type: 'boolean' } },
     async run(values) {
-      const store = storeFor(values);
-      const rows = await store.read((catalog) =>
-        catalog.rows(`SELECT r.run_id, r.status, strftime(r.started_at, '%Y-%m-%d %H:%M:%S') AS started,
-            round(epoch(r.finished_at - r.started_at), 1) AS seconds,
-            count(n.node) FILTER (WHERE n.status = 'done') AS computed, count(n.node) FILTER (WHERE n.status = 'reused') AS reused,
-            (SELECT count(*) FROM errors e WHERE e.run_id = r.run_id) AS errors, r.message
-          FROM runs r LEFT JOIN run_nodes n USING (run_id) GROUP BY ALL ORDER BY r.run_id`),
-      );
-      out(values.json ? toJson(rows) : formatTable(['run_id', 'status', 'started', 'seconds', 'computed', 'reused', 'errors', 'message'], rows));
+      const { listRuns } = await import('../app/runs.ts');
+      const rows = await listRuns(await workspaceOf(values));
+      out(values.json ? toJson(rows as never) : formatTable(['run_id', 'status', 'started', 'seconds', 'computed', 'reused', 'errors', 'message'], rows as never));
       return 0;
     },
   },
   show: {
     summary: 'one run: its nodes, status, reuse, timings, row counts and errors',
-    usage: 'mnemo show RUN [--config FILE | --data DIR] [--json]',
+    usage: 'mnemo show [RUN] [--config FILE | --data DIR] [--json]   (RUN: a run number or latest, the newest successful full run)',
     options: { ...common, json: { type: 'boolean' } },
     async run(values, [runArg]) {
-      const store = storeFor(values);
-      const runId = await resolveRunId(store, runArg);
-      const { run, nodes, errors } = await store.read(async (catalog) => ({
-        run: (await catalog.rows('SELECT run_id, status, started_at, finished_at, message, config_path FROM runs WHERE run_id = $1', [runId]))[0],
-        nodes: await catalog.rows(`SELECT node, type, status, reused_from, round(duration_ms / 1000, 2) AS seconds, rows_written AS rows, error_count AS errors, metadata, message
-          FROM run_nodes WHERE run_id = $1 ORDER BY started_at, node`, [runId]),
-        errors: await catalog.rows('SELECT node, item, message FROM errors WHERE run_id = $1 ORDER BY node, item LIMIT 200', [runId]),
-      }));
-      if (!run) throw new UsageError(`no run ${runId}`);
+      const { getRun, parseRunRef } = await import('../app/runs.ts');
+      const run = await getRun(await workspaceOf(values), parseRunRef(runArg));
       if (values.json) {
-        out(toJson([{ ...run, nodes, errors }]));
+        out(toJson([run] as never));
         return 0;
       }
-      out(`run ${runId}: ${run.status}${run.message ? ` (${run.message})` : ''}\n`);
+      out(`run ${run.runId}: ${run.status}${run.message ? ` (${run.message})` : ''}\n`);
+      const nodes = run.nodes.map((node) => ({ node: node.node, type: node.type, status: node.status, reused_from: node.reusedFrom, seconds: node.seconds, rows: node.rows, errors: node.errors, metadata: node.metadata }));
       out(formatTable(['node', 'type', 'status', 'reused_from', 'seconds', 'rows', 'errors', 'metadata'], nodes));
-      if (errors.length) out(`\nerrors:\n${formatTable(['node', 'item', 'message'], errors)}`);
+      if (run.errors.length) out(`\nerrors:\n${formatTable(['node', 'item', 'message'], run.errors)}`);
       return 0;
     },
   },
   sql: {
     summary: 'read-only SQL over the catalog and every run (run21.files, latest.files, ...)',
-    usage: 'mnemo sql "QUERY" [--config FILE | --data DIR] [--json | --csv]',
-    options: { ...common, json: { type: 'boolean' }, csv: { type: 'boolean' } },
-    async run(values, [query]) {
-      if (!query) throw new UsageError('give a query, e.g. mnemo sql "SELECT count(*) FROM latest.files"');
-      const result = await readOnlyQuery(storeFor(values), query);
-      out(values.json ? toJson(result.rows) : values.csv ? toCsv(result.columns, result.rows) : formatTable(result.columns, result.rows));
+    usage:
+      'mnemo sql "QUERY" [--config FILE | --data DIR] [--json | --jsonl | --csv | --out FILE.parquet|.csv|.jsonl] [--timeout SECONDS]   ' +
+      '(a table shows the first 1,000 rows; other formats stream every row; the time limit is 60 s unless --timeout says otherwise, 0 = none)',
+    options: { ...common, json: { type: 'boolean' }, jsonl: { type: 'boolean' }, csv: { type: 'boolean' }, out: { type: 'string', short: 'o' }, timeout: { type: 'string' } },
+    async run(values, [sql]) {
+      if (!sql) throw new UsageError('give a query, e.g. mnemo sql "SELECT count(*) FROM latest.files"');
+      const timeout = values.timeout as string | undefined;
+      if (timeout !== undefined && !/^\d+(\.\d+)?$/.test(timeout)) throw new UsageError(`--timeout must be a number of seconds, 0 for no limit (got '${timeout}')`);
+      const options = timeout === undefined ? {} : { timeoutMs: Math.round(Number(timeout) * 1000) };
+      const { exportQuery, queryOutput, streamQuery } = await import('../app/store-tools.ts');
+      const workspace = await workspaceOf(values);
+      if (typeof values.out === 'string') {
+        const output = queryOutput(workspace, values.out);
+        const rows = await exportQuery(workspace, sql, output, options, (stream, file) => writeRows(output.format === 'csv' ? 'csv' : 'jsonl', stream, writerTo(file)));
+        out(`wrote ${plural(rows, 'row')} to ${output.path}`);
+        return 0;
+      }
+      const format = values.json ? 'json' : values.jsonl ? 'jsonl' : values.csv ? 'csv' : null;
+      try {
+        await streamQuery(workspace, sql, options, async (stream) => (format ? writeRows(format, stream, writerTo(process.stdout)) : out(await formatTableOf(stream))));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EPIPE') return 0; // the reader stopped early (| head): not a failure
+        throw error;
+      }
       return 0;
     },
   },
@@ -102,18 +95,10 @@ const commands: Record<string, Command> = {
     options: { ...common, out: { type: 'string', short: 'o' } },
     async run(values, [runArg, table]) {
       if (!runArg || !table || typeof values.out !== 'string') throw new UsageError('usage: mnemo export RUN TABLE --out FILE.parquet');
-      const store = storeFor(values);
-      const runId = await resolveRunId(store, runArg);
-      const outputs = await store.read((catalog) => catalog.rows<{ outputs: string }>('SELECT outputs FROM run_nodes WHERE run_id = $1', [runId]));
-      const path = outputs.map((row) => JSON.parse(row.outputs)[table] as string | undefined).find(Boolean);
-      if (!path) throw new UsageError(`run ${runId} has no table '${table}'`);
-      const target = resolve(values.out);
-      const { scratchConnection } = await import('../datasets/parquet.ts');
-      const connection = await scratchConnection();
-      await connection.run(`COPY (SELECT * FROM read_parquet(${quoteString(store.absolute(path))})) TO ${quoteString(`${target}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`);
-      connection.closeSync();
-      (await import('node:fs')).renameSync(`${target}.tmp`, target);
-      out(`wrote ${target}`);
+      const { parseRunRef } = await import('../app/runs.ts');
+      const { exportTable } = await import('../app/store-tools.ts');
+      const { path } = await exportTable(await workspaceOf(values), parseRunRef(runArg), table, values.out);
+      out(`wrote ${path}`);
       return 0;
     },
   },
@@ -122,24 +107,17 @@ const commands: Record<string, Command> = {
     usage: 'mnemo import [--config FILE] [--dry-run] [--node NAME]   (the pipeline needs an import node: params inbox, archive, layout)',
     options: { ...common, 'dry-run': { type: 'boolean' }, node: { type: 'string' } },
     async run(values) {
-      const { ImportSetupError, previewImport } = await import('../nodes/import.ts');
-      const { readHashCache } = await import('../datasets/hash-cache.ts');
-      const spec = loadSpecFile(String(values.config), NODE_TYPES);
-      const store = new Store(typeof values.data === 'string' ? values.data : spec.dataDir);
-      const nodes = spec.nodes.filter((node) => node.type === 'import' && (!values.node || node.name === values.node));
-      if (nodes.length === 0) throw new UsageError(`${values.node ? `no import node named '${values.node}'` : 'the pipeline has no import node'}; add one to ${values.config}, e.g.\n  nodes:\n    import:\n      params: { inbox: camera, archive: photos }`);
-      if (nodes.length > 1) throw new UsageError(`the pipeline has several import nodes (${nodes.map((node) => node.name).join(', ')}); pick one with --node NAME`);
-      const node = nodes[0]!;
+      const workspace = await workspaceOf(values);
+      const node = values.node as string | undefined;
+      const { previewImport, runImport } = await import('../app/imports.ts');
       if (!values['dry-run']) {
-        // Only the import node runs (recorded as a run); `mnemo run` then catalogues the new photos.
-        const code = await runAndReport(spec, store, { only: node.name });
-        const [row] = await store.read((catalog) => catalog.rows<{ metadata: string }>('SELECT metadata FROM run_nodes WHERE node = $1 ORDER BY run_id DESC LIMIT 1', [node.name]));
-        const done = JSON.parse(row?.metadata ?? '{}') as Record<string, number>;
-        if (code === 0) out(`imported ${done.copied + done.renamedCopies} photos (${done.renamedCopies} under a new name), ${done.alreadyInArchive} already in the archive, ${done.failed} failed; next: mnemo run`);
+        const { consoleProgress } = await import('../dag/progress.ts');
+        const result = await runImport(workspace, { node, onEvent: consoleProgress(), command: commandLine() });
+        const code = printRunSummary(result.summary);
+        if (code === 0) out(`imported ${result.copied + result.renamedCopies} photos (${result.renamedCopies} under a new name), ${result.alreadyInArchive} already in the archive, ${result.failed} failed; next: mnemo run`);
         return code;
       }
-      const plan = await previewImport(spec.sources, node.params as never, (names) => (store.exists() ? store.read((catalog) => readHashCache(catalog, names)) : Promise.resolve(new Map())))
-        .catch((error: unknown) => { throw error instanceof ImportSetupError ? new UsageError(error.message) : error; });
+      const plan = await previewImport(workspace, node);
       const verbs = { copied: 'copy', renamed_copy: 'copy as', already_in_archive: 'skip' } as const;
       for (const item of plan.items) {
         const how = item.action === 'already_in_archive' ? 'already in the archive at' : '->';
@@ -156,26 +134,19 @@ const commands: Record<string, Command> = {
     usage: 'mnemo gc --older-than 30d [--dry-run] [--config FILE | --data DIR]   (units: s, m, h, d, w)',
     options: { ...common, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
     async run(values) {
-      const { parseAge, planGc, runGc } = await import('../datasets/gc.ts');
       if (typeof values['older-than'] !== 'string') throw new UsageError('say how long ago files must have been deleted, e.g. mnemo gc --older-than 30d');
-      let age: number;
-      try {
-        age = parseAge(values['older-than']);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-      const store = storeFor(values);
+      const { collectGarbage } = await import('../app/store-tools.ts');
       const dryRun = Boolean(values['dry-run']);
-      const plan = dryRun ? await planGc(store, age) : await runGc(store, age);
+      const plan = await collectGarbage(await workspaceOf(values), values['older-than'], { dryRun });
       const cutoff = `${plan.cutoff.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
       if (plan.files.length === 0) {
         out(`nothing to purge: no file was deleted before ${cutoff}`);
         return 0;
       }
-      out(`${plan.files.length} deleted file${plan.files.length > 1 ? 's' : ''} (deleted before ${cutoff}):\n${formatTable(['source', 'path', 'deleted_at'], plan.files as never)}`);
+      out(`${plural(plan.files.length, 'deleted file')} (deleted before ${cutoff}):\n${formatTable(['source', 'path', 'deleted_at'], plan.files as never)}`);
       if (plan.tables.length) out(`\nrows in per-run tables:\n${formatTable(['path', 'rows'], plan.tables)}`);
       if (plan.faceIds.length) out(`\n${plan.faceIds.length} faces seen only in these photos; ${plan.assignments} manual assignments ${dryRun ? 'would move' : 'moved'} to assignments_archive`);
-      out(dryRun ? '\ndry run: nothing was changed' : `\npurged ${plan.files.length} file${plan.files.length > 1 ? 's' : ''}`);
+      out(dryRun ? '\ndry run: nothing was changed' : `\npurged ${plural(plan.files.length, 'file')}`);
       return 0;
     },
   },
@@ -184,27 +155,14 @@ const commands: Record<string, Command> = {
     usage: 'mnemo demo [--dir ./mnemo-demo]',
     options: { help: common.help, dir: { type: 'string', default: './mnemo-demo' } },
     async run(values) {
-      const dir = resolve(String(values.dir));
-      const photos = demoPhotosFolder();
-      mkdirSync(dir, { recursive: true });
-      const config = join(dir, 'mnemo.yaml');
-      writeFileSync(config, initialSpec(photos, './mnemo-data', ['sample*.jpg']));
-      out(`demo: ${readdirSync(photos).filter((name) => /^sample.*\.jpg$/.test(name)).length} photos in ${photos}\ndemo: pipeline ${config}`);
-      const spec = parseSpec((await import('node:fs')).readFileSync(config, 'utf8'), config, NODE_TYPES);
-      const code = await runAndReport(spec, new Store(spec.dataDir), {});
+      const { demoSummary, prepareDemo } = await import('../app/setup.ts');
+      const demo = await prepareDemo(String(values.dir));
+      out(`demo: ${demo.count} photos in ${demo.photos}\ndemo: pipeline ${demo.config}`);
+      const code = await runAndReport(demo.workspace, {});
       if (code === 0) {
-        const store = new Store(spec.dataDir);
-        const photos = await readOnlyQuery(store, `SELECT f.path, i.width || 'x' || i.height AS pixels, e.taken_at, round(e.lat, 4) AS lat, round(e.lon, 4) AS lon,
-            count(fa.face_id) FILTER (WHERE NOT fa.rejected) AS faces, count(fa.face_id) FILTER (WHERE fa.rejected) AS rejected_faces,
-            (SELECT count(*) FROM latest.pets p WHERE p.file_id = f.file_id) AS pets
-          FROM latest.files f JOIN latest.images i USING (file_id) LEFT JOIN latest.exif e USING (file_id) LEFT JOIN latest.faces fa USING (file_id)
-          GROUP BY ALL ORDER BY f.path`);
-        const people = await readOnlyQuery(store, `SELECT count(DISTINCT cluster_id) FILTER (WHERE cluster_id >= 0) AS clusters,
-            count(*) FILTER (WHERE cluster_id < 0) AS unclustered_faces,
-            round((SELECT avg(stranger::INT) FROM latest.person_assignment), 2) AS strangers_share
-          FROM latest.clusters`);
+        const { photos, people } = await demoSummary(demo.workspace);
         out(`\n${formatTable(photos.columns, photos.rows)}\n\n${formatTable(people.columns, people.rows)}`);
-        out(`\nexplore:\n  npx mnemo show latest --config ${config}\n  npx mnemo sql --config ${config} "SELECT * FROM latest.clusters JOIN latest.faces USING (face_id)"\n  npx mnemo person create "Anna" --config ${config}   # then: mnemo person assign FACE_ID 1, and run again`);
+        out(`\nexplore:\n  npx mnemo show latest --config ${demo.config}\n  npx mnemo sql --config ${demo.config} "SELECT * FROM latest.clusters JOIN latest.faces USING (face_id)"\n  npx mnemo person create "Anna" --config ${demo.config}   # then: mnemo person assign FACE_ID 1, and run again`);
       }
       return code;
     },
@@ -212,41 +170,33 @@ const commands: Record<string, Command> = {
   ...peopleCommands,
 };
 
-async function runAndReport(spec: Parameters<typeof runPipeline>[0], store: Store, values: Record<string, unknown>): Promise<number> {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
+const commandLine = () => `mnemo ${process.argv.slice(2).join(' ')}`;
+
+/** Runs the pipeline with live progress on stderr; Ctrl-C interrupts it (finished nodes are kept). */
+async function runAndReport(workspace: import('../app/workspace.ts').Workspace, options: import('../app/pipeline.ts').StartRunOptions): Promise<number> {
+  const { startRun } = await import('../app/pipeline.ts');
+  const { consoleProgress } = await import('../dag/progress.ts');
+  const run = await startRun(workspace, { ...options, onEvent: consoleProgress(), command: commandLine() });
+  const onSignal = () => run.cancel();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const summary = await runPipeline(spec, NODE_TYPES, store, {
-      only: values.only as string | undefined,
-      from: values.from as string | undefined,
-      resume: Boolean(values.resume),
-      reporter: consoleReporter(),
-      signal: controller.signal,
-      command: `mnemo ${process.argv.slice(2).join(' ')}`,
-    });
-    const total = summary.nodes.reduce((sum, node) => sum + node.durationMs, 0);
-    out(`run ${summary.runId} ${summary.status} (${summary.nodes.filter((n) => n.status === 'reused').length} reused, ${summary.nodes.filter((n) => n.status === 'done').length} computed, ${formatSeconds(total / 1000)} of node time)`);
-    if (summary.status === 'failed') {
-      process.stderr.write(`mnemo: ${summary.message}\nfinished nodes are kept: \`mnemo run --resume\` redoes only the rest\n`);
-      return 1;
-    }
-    return 0;
+    return printRunSummary(await run.done);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-async function resolveRunId(store: Store, arg: string | undefined): Promise<number> {
-  if (arg && /^\d+$/.test(arg)) return Number(arg);
-  if (arg && arg !== 'latest') throw new UsageError(`RUN must be a run number or 'latest' (got '${arg}')`);
-  const [row] = await store.read((catalog) => catalog.rows<{ run_id: number }>('SELECT max(run_id) AS run_id FROM runs'));
-  if (!row?.run_id) throw new UsageError('no runs yet');
-  return row.run_id;
+function printRunSummary(summary: import('../dag/executor.ts').RunSummary): number {
+  const total = summary.nodes.reduce((sum, node) => sum + node.durationMs, 0);
+  out(`run ${summary.runId} ${summary.status} (${summary.nodes.filter((n) => n.status === 'reused').length} reused, ${summary.nodes.filter((n) => n.status === 'done').length} computed, ${formatSeconds(total / 1000)} of node time)`);
+  if (summary.status === 'failed') {
+    process.stderr.write(`mnemo: ${summary.message}\nfinished nodes are kept: \`mnemo run --resume\` redoes only the rest\n`);
+    return 1;
+  }
+  return 0;
 }
-
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
@@ -278,7 +228,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(values as Record<string, unknown>, positionals);
   } catch (error) {
-    if (error instanceof SpecError || error instanceof UsageError || error instanceof RunLockedError || error instanceof CatalogBusyError || error instanceof ReadOnlySqlError || error instanceof RunFailedError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // A mistake a person can fix is one line and exit code 2; only a bug prints a stack.
+    const { asAppError } = await import('../app/errors.ts');
+    if (error instanceof UsageError || asAppError(error) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`mnemo ${name}: ${(error as Error).message}\n`);
       return 2;
     }
