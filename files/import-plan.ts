@@ -8,12 +8,11 @@
 // is not valid UTF-8 keeps its real bytes in the archive (files/file-path.ts).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { SourceSpec } from '../dag/node-type.ts';
 import { sha256OfFile } from './sha256.ts';
 import { readExif } from './exif.ts';
 import type { CachedHash as HashCacheRow } from '../datasets/hash-cache.ts';
 import { filePath, readablePath, type RelativePath } from './file-path.ts';
-import { describe, type WalkedFile } from './walk.ts';
+import { describe, type SourceFolder, type WalkedFile } from './walk.ts';
 
 export const DEFAULT_LAYOUT = '{yyyy}/{yyyy-mm-dd}/{name}';
 export const LAYOUT_TOKENS = ['yyyy', 'mm', 'dd', 'yyyy-mm', 'yyyy-mm-dd', 'name', 'stem', 'ext'] as const;
@@ -52,8 +51,8 @@ export interface ImportPlan {
 }
 
 export interface PlanOptions {
-  inbox: SourceSpec;
-  archive: SourceSpec;
+  inbox: SourceFolder;
+  archive: SourceFolder;
   layout: string;
   inboxFiles: readonly WalkedFile[];
   archiveFiles: readonly WalkedFile[];
@@ -112,7 +111,7 @@ export function localIso(ms: number): string {
 export async function planImport(options: PlanOptions): Promise<ImportPlan> {
   const problems: ImportPlan['problems'] = [];
   const fresh: FreshHash[] = [];
-  const hashAll = async (source: SourceSpec, files: readonly WalkedFile[]) => {
+  const hashAll = async (source: SourceFolder, files: readonly WalkedFile[]) => {
     const shas: (string | null)[] = new Array(files.length).fill(null);
     await forEachLimit(files.length, options.concurrency ?? 4, async (index) => {
       options.signal?.throwIfAborted();

@@ -3,9 +3,17 @@
 // and reports broken links instead of failing. Names are read as bytes, so a
 // name that is not valid UTF-8 is found too (files/file-path.ts).
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import type { SourceSpec } from '../dag/node-type.ts';
 import { filePath, readablePath, type RelativePath } from './file-path.ts';
 import { excludesFolder, matchesAny } from './glob.ts';
+
+/** A source folder as the walk needs it (the pipeline spec's sources have this shape). */
+export interface SourceFolder {
+  name: string;
+  /** Absolute folder path. */
+  path: string;
+  include: string[];
+  exclude: string[];
+}
 
 export interface WalkedFile {
   source: string;
@@ -29,14 +37,14 @@ export interface WalkResult {
   unavailableSources: string[];
 }
 
-export function walkSources(sources: readonly SourceSpec[], onFile?: () => void): WalkResult {
+export function walkSources(sources: readonly SourceFolder[], onFile?: () => void): WalkResult {
   const result: WalkResult = { files: [], problems: [], unavailableSources: [] };
   for (const source of sources) walkSource(source, result, onFile);
   result.files.sort((a, b) => (a.source === b.source ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.source < b.source ? -1 : 1));
   return result;
 }
 
-function walkSource(source: SourceSpec, result: WalkResult, onFile?: () => void): void {
+function walkSource(source: SourceFolder, result: WalkResult, onFile?: () => void): void {
   let rootStats: Stats;
   try {
     rootStats = statSync(source.path);
