@@ -15,7 +15,7 @@ function importsBetweenFolders(): Map<string, Map<string, string>> {
     for (const entry of readdirSync(join(repoRoot, folder), { recursive: true, withFileTypes: true })) {
       if (!entry.isFile() || !/\.(ts|js)$/.test(entry.name) || entry.parentPath.includes('node_modules') || entry.parentPath.includes('dist')) continue;
       const file = join(entry.parentPath, entry.name);
-      for (const match of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\(\s*|new URL\(\s*)'(\.{1,2}\/[^']*)'/g)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s+|import\(\s*|new URL\(\s*)'(\.{1,2}\/[^']*)'/g)) {
         const target = relative(repoRoot, resolve(dirname(file), match[1]!)).split('/')[0]!;
         if (target === folder || !FOLDERS.includes(target)) continue;
         if (!edges.has(folder)) edges.set(folder, new Map());
