@@ -167,6 +167,25 @@ const commands: Record<string, Command> = {
       return code;
     },
   },
+  serve: {
+    summary: 'the workbench: the web app and its JSON API on http://127.0.0.1:7707/ (decisions take effect at once)',
+    usage: 'mnemo serve [--config FILE | --data DIR] [--port 7707] [--host 127.0.0.1] [--token TOKEN]   (another host than 127.0.0.1, localhost or ::1 needs a token: --token, MNEMO_TOKEN, or one made and printed)',
+    options: { ...common, port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
+    async run(values) {
+      const { DEFAULT_PORT, serve } = await import('../workbench/server/server.ts');
+      const port = values.port === undefined ? DEFAULT_PORT : wholeNumber(values.port as string, '--port');
+      if (port > 65535) throw new UsageError(`--port must be from 0 to 65535 (got ${port})`);
+      const token = (values.token as string | undefined) ?? process.env.MNEMO_TOKEN;
+      const { app, url } = await serve(await workspaceOf(values), { host: (values.host as string | undefined) ?? '127.0.0.1', port, token });
+      out(`mnemo workbench: ${url}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await app.close(); // a run going is cancelled: finished nodes are kept, `mnemo run --resume` completes it
+      return 0;
+    },
+  },
   ...peopleCommands,
 };
 
