@@ -152,8 +152,8 @@ const commands: Record<string, Command> = {
   },
   demo: {
     summary: 'run the default pipeline on the real photos that ship with the installed packages',
-    usage: 'mnemo demo [--dir ./mnemo-demo]',
-    options: { help: common.help, dir: { type: 'string', default: './mnemo-demo' } },
+    usage: 'mnemo demo [--dir ./mnemo-demo] [--serve [--port N]]   (--serve: then open the workbench on the demo archive)',
+    options: { help: common.help, dir: { type: 'string', default: './mnemo-demo' }, serve: { type: 'boolean' }, port: { type: 'string' } },
     async run(values) {
       const { demoSummary, prepareDemo } = await import('../app/setup.ts');
       const demo = await prepareDemo(String(values.dir));
@@ -164,6 +164,7 @@ const commands: Record<string, Command> = {
         out(`\n${formatTable(photos.columns, photos.rows)}\n\n${formatTable(people.columns, people.rows)}`);
         out(`\nexplore:\n  npx mnemo show latest --config ${demo.config}\n  npx mnemo sql --config ${demo.config} "SELECT * FROM latest.clusters JOIN latest.faces USING (face_id)"\n  npx mnemo person create "Anna" --config ${demo.config}   # then: mnemo person assign FACE_ID 1, and run again`);
       }
+      if (code === 0 && values.serve) return serveWorkbench(demo.workspace, { port: values.port === undefined ? undefined : wholeNumber(values.port as string, '--port') });
       return code;
     },
   },
@@ -172,22 +173,31 @@ const commands: Record<string, Command> = {
     usage: 'mnemo serve [--config FILE | --data DIR] [--port 7707] [--host 127.0.0.1] [--token TOKEN]   (another host than 127.0.0.1, localhost or ::1 needs a token: --token, MNEMO_TOKEN, or one made and printed)',
     options: { ...common, port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
     async run(values) {
-      const { DEFAULT_PORT, serve } = await import('../workbench/server/server.ts');
-      const port = values.port === undefined ? DEFAULT_PORT : wholeNumber(values.port as string, '--port');
-      if (port > 65535) throw new UsageError(`--port must be from 0 to 65535 (got ${port})`);
-      const token = (values.token as string | undefined) ?? process.env.MNEMO_TOKEN;
-      const { app, url } = await serve(await workspaceOf(values), { host: (values.host as string | undefined) ?? '127.0.0.1', port, token });
-      out(`mnemo workbench: ${url}`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await app.close(); // a run going is cancelled: finished nodes are kept, `mnemo run --resume` completes it
-      return 0;
+      const port = values.port === undefined ? undefined : wholeNumber(values.port as string, '--port');
+      return serveWorkbench(await workspaceOf(values), { port, host: values.host as string | undefined, token: values.token as string | undefined });
     },
   },
   ...peopleCommands,
 };
+
+/** Builds the web app when it is missing or stale, serves the workbench until Ctrl-C. */
+async function serveWorkbench(workspace: import('../app/workspace.ts').Workspace, options: { port?: number; host?: string; token?: string }): Promise<number> {
+  const { DEFAULT_PORT, serve } = await import('../workbench/server/server.ts');
+  const { ensureWebBuild } = await import('../workbench/build-web.ts');
+  const port = options.port ?? DEFAULT_PORT;
+  if (port > 65535) throw new UsageError(`--port must be from 0 to 65535 (got ${port})`);
+  // Without a built app the API still works; say why the page is missing.
+  await ensureWebBuild({ log: (line) => process.stderr.write(`mnemo serve: ${line}\n`) }).catch((error: Error) => process.stderr.write(`mnemo serve: ${error.message}\n`));
+  const token = options.token ?? process.env.MNEMO_TOKEN;
+  const { app, url } = await serve(workspace, { host: options.host ?? '127.0.0.1', port, token });
+  out(`mnemo workbench: ${url}   (Ctrl-C stops it)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await app.close(); // a run going is cancelled: finished nodes are kept, `mnemo run --resume` completes it
+  return 0;
+}
 
 const commandLine = () => `mnemo ${process.argv.slice(2).join(' ')}`;
 

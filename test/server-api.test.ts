@@ -360,3 +360,20 @@ test('a decision is streamed on /api/events and re-matched in the background; th
   assert.equal((await (await fetch(`${base}/api/runs/latest`)).json()).runId, done.runId, 'latest is the re-match run');
   await app.close();
 });
+
+test('closing the server does not wait for open event streams (Ctrl-C with a tab open)', { skip }, async () => {
+  const { config } = await store();
+  const { app } = await buildServer(await Workspace.open({ config }), { port: 0, logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const events = await fetch(`${base}/api/events`);
+  const runEvents = await fetch(`${base}/api/runs/latest/events`);
+  assert.equal(events.status, 200);
+  const reader = events.body!.getReader();
+  await reader.read(); // the stream is open
+  const started = Date.now();
+  await Promise.race([app.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close() still waiting after 5 s')), 5000))]);
+  assert.ok(Date.now() - started < 5000);
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()); // the page sees the stream end
+  await runEvents.body?.cancel();
+});

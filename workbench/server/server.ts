@@ -57,6 +57,8 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false } },
     schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors as never, dataVar),
     return503OnClosing: true,
+    // Event streams never go idle: without this, close() (Ctrl-C on `mnemo serve`) waits for every open tab.
+    forceCloseConnections: true,
   });
   app.removeContentTypeParser('text/plain'); // only JSON bodies: anything else is a 415
   installErrorHandling(app);
@@ -93,9 +95,12 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
     throw new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
 
+  // Streams end before the server stops listening, so pages see a clean end of stream.
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.end();
+  });
   app.addHook('onClose', async () => {
     rematch.close();
-    for (const stream of streams) stream.end();
     await runs.close();
   });
   return { app, context, token };
