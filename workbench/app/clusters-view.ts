@@ -5,7 +5,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { api, errorText, type Cluster, type Person } from './api.ts';
 import './cluster-card.ts';
-import { controls } from './shared-styles.ts';
+import { controls, viewHost } from './shared-styles.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -19,11 +19,8 @@ const STEP = 20;
 export class ClustersView extends LitElement {
   static override styles = [
     controls,
+    viewHost,
     css`
-      :host {
-        display: block;
-        max-width: 72rem;
-      }
       .list {
         display: flex;
         flex-direction: column;

@@ -7,7 +7,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { api, errorText, type Person } from './api.ts';
 import { notify } from './notify.ts';
 import './person-card.ts';
-import { controls } from './shared-styles.ts';
+import { controls, viewHost } from './shared-styles.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -19,11 +19,8 @@ declare global {
 export class PeopleView extends LitElement {
   static override styles = [
     controls,
+    viewHost,
     css`
-      :host {
-        display: block;
-        max-width: 72rem;
-      }
       .cards {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr));

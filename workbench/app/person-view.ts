@@ -7,7 +7,7 @@ import { api, errorText, type Face, type Person, type PersonDetail } from './api
 import { applyChoice } from './decisions.ts';
 import './face-grid.ts';
 import { notify } from './notify.ts';
-import { controls } from './shared-styles.ts';
+import { controls, viewHost } from './shared-styles.ts';
 import './target-picker.ts';
 import type { TargetChoice } from './target-picker.ts';
 
@@ -23,11 +23,8 @@ const PAGE = 200;
 export class PersonView extends LitElement {
   static override styles = [
     controls,
+    viewHost,
     css`
-      :host {
-        display: block;
-        max-width: 72rem;
-      }
       .back {
         color: var(--mn-accent);
         text-decoration: none;

@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { api, errorText, subscribe, type RunEvent, type RunRow } from './api.ts';
-import { controls } from './shared-styles.ts';
+import { controls, viewHost } from './shared-styles.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -33,11 +33,8 @@ const seconds = (s: number | null): string => (s === null ? '' : s < 60 ? `${s.t
 export class RunsView extends LitElement {
   static override styles = [
     controls,
+    viewHost,
     css`
-      :host {
-        display: block;
-        max-width: 72rem;
-      }
       table {
         width: 100%;
         border-collapse: collapse;

@@ -79,3 +79,11 @@ export const controls = css`
     color: var(--mn-danger);
   }
 `;
+
+/** The host of a whole view (People, Clusters, a person, Runs): a readable column. */
+export const viewHost = css`
+  :host {
+    display: block;
+    max-width: 72rem;
+  }
+`;
