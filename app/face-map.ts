@@ -3,21 +3,12 @@
 // scatter. Positions are scaled into [-1, 1] (the scatter's clip space) with
 // one factor for both axes, so the map keeps its shape.
 import type { Catalog } from '../datasets/catalog.ts';
+import type { FaceMap } from './api-types.ts';
 import { translated } from './errors.ts';
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
 
-export interface FaceMap {
-  runId: number;
-  faceIds: string[];
-  x: number[];
-  y: number[];
-  /** -1: noise or not clustered. */
-  cluster: number[];
-  person: (number | null)[];
-  stranger: boolean[];
-  quality: number[];
-}
+export type { FaceMap };
 
 /** One row per face of the UMAP (duplicated photos repeat a face in `faces`: reduced first). */
 export const FACE_MAP_SQL = (schema: string) => `

@@ -7,59 +7,16 @@
 import { listValue } from '@duckdb/node-api';
 import type { Catalog } from '../datasets/catalog.ts';
 import { facesByPerson, Persons, readJournal, type BatchRecord, type BatchResult, type Person } from '../datasets/persons.ts';
+import type { ClusterEntry, DirectoryEntry, FaceRow, Page } from './api-types.ts';
 import { invalid, notFound, translated } from './errors.ts';
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
 
-/** A page of rows and how many there are in all. */
-export interface Page<T> {
-  total: number;
-  offset: number;
-  limit: number;
-  items: T[];
-}
+export type { ClusterEntry, DirectoryEntry, FaceRow, Page };
 
 export interface Paging {
   offset?: number;
   limit?: number;
-}
-
-export interface DirectoryEntry {
-  personId: number;
-  name: string;
-  notes: string | null;
-  hidden: boolean;
-  mergedInto: number | null;
-  /** Faces the latest run puts on this person (manual, cluster and kNN). */
-  faces: number;
-  /** Faces a human put on this person (the journal). */
-  manualFaces: number;
-  /** The face to show for the person: a manual one first, then the best quality. */
-  coverFaceId: string | null;
-}
-
-export interface FaceRow {
-  faceId: string;
-  fileId: string;
-  source: string;
-  path: string;
-  box: [number, number, number, number];
-  quality: number;
-  detScore: number;
-  personId: number | null;
-  method: string | null;
-  confidence: number | null;
-  stranger: boolean | null;
-  clusterId: number | null;
-}
-
-export interface ClusterEntry {
-  clusterId: number;
-  faces: number;
-  /** The person most of its faces are assigned to, if any, and how many. */
-  personId: number | null;
-  personFaces: number;
-  coverFaceId: string;
 }
 
 // One query for the whole directory: face counts and cover faces of every

@@ -3,69 +3,15 @@
 // carries the server's `{ error: { kind, message } }`. Writes send JSON and the
 // `X-Mnemo: 1` header the server requires of every POST and PATCH.
 
-export interface RunRow {
-  runId: number;
-  status: string;
-  started: string;
-  seconds: number | null;
-  computed: number;
-  reused: number;
-  errors: number;
-  message: string | null;
-}
+import type { ClusterEntry, DirectoryEntry, FaceMap, FaceRow, Page, RunListItem } from '../../app/api-types.ts';
 
-export interface Person {
-  personId: number;
-  name: string;
-  notes: string | null;
-  hidden: boolean;
-  mergedInto: number | null;
-  faces: number;
-  manualFaces: number;
-  coverFaceId: string | null;
-}
-
-export interface Face {
-  faceId: string;
-  fileId: string;
-  source: string;
-  path: string;
-  box: [number, number, number, number];
-  quality: number;
-  detScore: number;
-  personId: number | null;
-  method: string | null;
-  confidence: number | null;
-  stranger: boolean | null;
-  clusterId: number | null;
-}
-
-export interface Page<T> {
-  total: number;
-  offset: number;
-  limit: number;
-  items: T[];
-}
-
-export interface Cluster {
-  clusterId: number;
-  faces: number;
-  personId: number | null;
-  personFaces: number;
-  coverFaceId: string;
-}
-
-/** The run's UMAP as columns, one entry per face; x and y in [-1, 1]. */
-export interface FaceMapData {
-  runId: number;
-  faceIds: string[];
-  x: number[];
-  y: number[];
-  cluster: number[];
-  person: (number | null)[];
-  stranger: boolean[];
-  quality: number[];
-}
+// The server's shapes are declared once, in the application layer; these are the names the views use.
+export type { Page };
+export type RunRow = RunListItem;
+export type Person = DirectoryEntry;
+export type Face = FaceRow;
+export type Cluster = ClusterEntry;
+export type FaceMapData = FaceMap;
 
 /** A person's page: the directory row as the catalog has it, and the journal's view of them. */
 export interface PersonDetail {

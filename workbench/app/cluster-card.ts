@@ -7,7 +7,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { api, errorText, type Cluster, type Face, type Person } from './api.ts';
 import './face-grid.ts';
 import { notify } from './notify.ts';
-import { controls } from './shared-styles.ts';
+import { cardHost, controls } from './shared-styles.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -25,14 +25,10 @@ const SHOWN = 24;
 export class ClusterCard extends LitElement {
   static override styles = [
     controls,
+    cardHost,
     css`
       :host {
-        display: block;
-        background: var(--mn-surface);
-        border: 1px solid var(--mn-border);
-        border-radius: var(--mn-radius);
         padding: 1rem;
-        box-shadow: var(--mn-shadow);
       }
       header {
         display: flex;

@@ -4,7 +4,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { cropUrl, type Person } from './api.ts';
-import { controls } from './shared-styles.ts';
+import { cardHost, controls } from './shared-styles.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -29,14 +29,10 @@ const initials = (name: string): string =>
 export class PersonCard extends LitElement {
   static override styles = [
     controls,
+    cardHost,
     css`
       :host {
-        display: block;
-        background: var(--mn-surface);
-        border: 1px solid var(--mn-border);
-        border-radius: var(--mn-radius);
         padding: 0.75rem;
-        box-shadow: var(--mn-shadow);
       }
       a.cover {
         display: block;

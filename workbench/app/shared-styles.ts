@@ -87,3 +87,14 @@ export const viewHost = css`
     max-width: 72rem;
   }
 `;
+
+/** The host of a card (a person, a cluster): a raised surface; each card sets its own padding. */
+export const cardHost = css`
+  :host {
+    display: block;
+    background: var(--mn-surface);
+    border: 1px solid var(--mn-border);
+    border-radius: var(--mn-radius);
+    box-shadow: var(--mn-shadow);
+  }
+`;

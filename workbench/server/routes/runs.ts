@@ -1,5 +1,6 @@
 // Runs: health, the list, one run, starting and cancelling, and a run's
 // events as a stream.
+import type { RunListItem } from '../../../app/api-types.ts';
 import type { FastifyInstance } from 'fastify';
 import { getRun, listRuns, resolveRun } from '../../../app/runs.ts';
 import type { ServerContext } from '../context.ts';
@@ -33,7 +34,7 @@ export function runRoutes(app: FastifyInstance, context: ServerContext): void {
   app.get('/api/health', async () => ({ ok: true, dataDir: context.workspace.store.dataDir, runs: (await runsOrNone(context)).length }));
 
   app.get('/api/runs', async () => ({
-    runs: (await runsOrNone(context)).map((run) => ({
+    runs: (await runsOrNone(context)).map((run): RunListItem => ({
       runId: run.run_id, status: run.status, started: run.started, seconds: run.seconds, computed: Number(run.computed), reused: Number(run.reused), errors: Number(run.errors), message: run.message,
     })),
   }));
