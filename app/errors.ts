@@ -24,8 +24,13 @@ const KIND_OF_ERROR_NAME: Record<string, AppErrorKind> = {
   ReadOnlySqlError: 'invalid', // datasets/read-only-sql.ts
   GoldError: 'invalid', // datasets/gold.ts
   ImportSetupError: 'invalid', // nodes/import.ts
+  PersonsError: 'invalid', // datasets/persons.ts
+  PersonNotFoundError: 'not_found', // datasets/persons.ts
   CatalogBusyError: 'busy', // datasets/catalog.ts
   RunLockedError: 'busy', // datasets/run-lock.ts
+  NoCatalogError: 'not_found', // datasets/catalog.ts
+  NotResumableError: 'conflict', // datasets/run-registry.ts
+  RunOptionsError: 'invalid', // dag/executor.ts
 };
 
 export const invalid = (message: string) => new AppError('invalid', message);
@@ -42,12 +47,8 @@ export function asAppError(error: unknown): AppError | null {
   if (!(error instanceof Error)) return null;
   const kind = KIND_OF_ERROR_NAME[error.name];
   if (kind) return new AppError(kind, error.message, { cause: error });
-  if (error.name === 'PersonsError') return new AppError(/^no (person|batch) \d+/.test(error.message) ? 'not_found' : 'invalid', error.message, { cause: error });
-  if (/^no mnemo catalog at /.test(error.message)) return new AppError('not_found', error.message, { cause: error });
-  if (/^nothing to resume|is still running \(PID/.test(error.message)) return new AppError('conflict', error.message, { cause: error });
   // A full disk is the machine's state, not a bug: say so on one line (nothing was lost: writes are atomic).
   if (/No space left on device|ENOSPC/.test(error.message)) return new AppError('storage', `the disk is full: ${error.message}`, { cause: error });
-  if (/^no node named '/.test(error.message) || /^--only /.test(error.message)) return new AppError('invalid', error.message, { cause: error });
   return null;
 }
 

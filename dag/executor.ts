@@ -7,7 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
 import { copyQueryToParquet, writeParquet } from '../datasets/parquet.ts';
 import { acquireRunLock } from '../datasets/run-lock.ts';
-import { resumableRun } from '../datasets/run-registry.ts';
+import { NotResumableError, resumableRun } from '../datasets/run-registry.ts';
 import type { ItemError, NodeOutcome, Store } from '../datasets/store.ts';
 import type { Row } from '../datasets/schema.ts';
 import type { NodeContext, NodeType, ProgressHandle } from './node-type.ts';
@@ -49,10 +49,15 @@ export interface RunSummary {
   nodes: NodeSummary[];
 }
 
+/** --only or --from names a node the pipeline does not have. */
+export class RunOptionsError extends Error {
+  override name = 'RunOptionsError';
+}
+
 export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, store: Store, options: RunOptions = {}): Promise<RunSummary> {
   const emit = options.onEvent ?? ignoreEvents;
   for (const name of [options.only, options.from]) {
-    if (name && !spec.nodes.some((node) => node.name === name)) throw new Error(`no node named '${name}' in this pipeline (nodes: ${spec.nodes.map((n) => n.name).join(', ')})`);
+    if (name && !spec.nodes.some((node) => node.name === name)) throw new RunOptionsError(`no node named '${name}' in this pipeline (nodes: ${spec.nodes.map((n) => n.name).join(', ')})`);
   }
   const lock = acquireRunLock(store.dataDir, options.command ?? 'mnemo run');
   try {
@@ -270,6 +275,6 @@ function resolveInputs(nodeType: NodeType, upstream: Record<string, { outputs: R
 }
 
 async function findResumableRun(store: Store, runId?: number) {
-  if (!store.exists()) throw new Error('nothing to resume: no run has started yet');
+  if (!store.exists()) throw new NotResumableError('nothing to resume: no run has started yet');
   return store.read((catalog) => resumableRun(catalog, runId));
 }

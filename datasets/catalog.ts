@@ -14,6 +14,11 @@ import { withCatalogLock } from './catalog-lock.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { plainRows } from './schema.ts';
 
+/** The data folder has no catalog yet (nothing has run there). */
+export class NoCatalogError extends Error {
+  override name = 'NoCatalogError';
+}
+
 export class CatalogBusyError extends Error {
   override name = 'CatalogBusyError';
 }
@@ -111,7 +116,7 @@ export class Catalog {
    */
   static async open(path: string, options: OpenOptions = {}): Promise<Catalog> {
     const readOnly = options.readOnly ?? false;
-    if (readOnly && !existsSync(path)) throw new Error(`no mnemo catalog at ${path}: run \`mnemo run\` first`);
+    if (readOnly && !existsSync(path)) throw new NoCatalogError(`no mnemo catalog at ${path}: run \`mnemo run\` first`);
     if (!readOnly) mkdirSync(dirname(path), { recursive: true });
     const deadline = Date.now() + (options.lockTimeoutMs ?? 15_000);
     for (let attempt = 0; ; attempt++) {

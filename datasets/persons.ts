@@ -52,6 +52,11 @@ export class PersonsError extends Error {
   override name = 'PersonsError';
 }
 
+/** A person or journal batch id that does not exist. */
+export class PersonNotFoundError extends PersonsError {
+  override name = 'PersonNotFoundError';
+}
+
 export function parseTarget(text: string): Target {
   if (text === 'stranger' || text === 'not_a_face') return { kind: text };
   const not = /^not:(\d+)$/.exec(text);
@@ -254,7 +259,7 @@ export class Persons {
   async show(personId: number): Promise<{ person: Person; events: Record<string, unknown>[]; faces: string[]; notFaces: string[] }> {
     return this.store.read(async (catalog) => {
       const [person] = await catalog.rows<Person>('SELECT * FROM persons WHERE person_id = $1', [personId]);
-      if (!person) throw new PersonsError(`no person ${personId}`);
+      if (!person) throw new PersonNotFoundError(`no person ${personId}`);
       const events = await catalog.rows(
         'SELECT event_id, batch_id, event, old_value, new_value, other_person_id, undoes, author, created_at FROM person_events WHERE person_id = $1 OR other_person_id = $1 ORDER BY event_id',
         [personId],
@@ -361,7 +366,7 @@ export class Persons {
     const result = await this.batch('undo', null, async (writer, catalog) => {
       const batches = await batchRecords(catalog);
       const target = batchId === undefined ? [...batches].reverse().find((b) => b.action !== 'undo' && !b.undone) : batches.find((b) => b.batch_id === batchId);
-      if (!target) throw new PersonsError(batchId === undefined ? 'nothing to undo' : `no batch ${batchId}`);
+      if (!target) throw batchId === undefined ? new PersonsError('nothing to undo') : new PersonNotFoundError(`no batch ${batchId}`);
       if (target.undone) throw new PersonsError(`batch ${target.batch_id} (${target.summary}) is already undone`);
       undid = target.batch_id;
       writer.undoesBatch = target.batch_id;
@@ -408,7 +413,7 @@ async function batchRecords(catalog: Catalog): Promise<BatchRecord[]> {
 
 async function requirePerson(catalog: Catalog, personId: number, options: { assignable?: boolean } = {}): Promise<Person> {
   const [person] = await catalog.rows<Person>('SELECT * FROM persons WHERE person_id = $1', [personId]);
-  if (!person) throw new PersonsError(`no person ${personId}`);
+  if (!person) throw new PersonNotFoundError(`no person ${personId}`);
   if (options.assignable && person.merged_into !== null) throw new PersonsError(`person ${personId} (${person.name}) was merged into ${person.merged_into}; use that person`);
   return person;
 }

@@ -21,7 +21,7 @@ import { DuckDBInstance, JSDuckDBValueConverter, StatementType, type DuckDBConne
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { catalogBusyError, isCatalogLockError } from './catalog.ts';
+import { catalogBusyError, isCatalogLockError, NoCatalogError } from './catalog.ts';
 import { withCatalogLock } from './catalog-lock.ts';
 import { plainRows, quoteIdent, quoteString } from './schema.ts';
 import type { Store } from './store.ts';
@@ -84,7 +84,7 @@ export async function* rowBatches(result: DuckDBResult): AsyncGenerator<RowBatch
  * limit covers `consume` too: reading stops when it is reached.
  */
 export async function streamReadOnlyQuery<T>(store: Store, sql: string, options: QueryOptions, consume: (result: DuckDBResult) => Promise<T>): Promise<T> {
-  if (!existsSync(store.catalogPath)) throw new Error(`no mnemo catalog at ${store.catalogPath}: run \`mnemo run\` first`);
+  if (!existsSync(store.catalogPath)) throw new NoCatalogError(`no mnemo catalog at ${store.catalogPath}: run \`mnemo run\` first`);
   if (!sql.trim()) throw new ReadOnlySqlError('empty query');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const runsDir = join(store.dataDir, 'runs');

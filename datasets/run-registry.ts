@@ -7,6 +7,11 @@
 import type { Catalog } from './catalog.ts';
 import { isAlive } from './run-lock.ts';
 
+/** A run that cannot be resumed (none, succeeded, or still running): the user asked for something the state does not allow. */
+export class NotResumableError extends Error {
+  override name = 'NotResumableError';
+}
+
 export const LATEST_RUN_SQL = "SELECT value::INTEGER AS run_id FROM meta WHERE key = 'latest_run'";
 
 export const LIST_RUNS_SQL = `
@@ -136,9 +141,9 @@ export interface CompletedNode {
  */
 export async function resumableRun(catalog: Catalog, runId?: number): Promise<{ runId: number; spec: unknown; completed: Map<string, CompletedNode> }> {
   const [run] = await catalog.rows<{ run_id: number; status: string; spec: string; pid: number | null }>(runId === undefined ? NEWEST_RUN_SQL : RUN_TO_RESUME_SQL, runId === undefined ? [] : [runId]);
-  if (!run) throw new Error(runId === undefined ? 'nothing to resume: no run has started yet' : `nothing to resume: there is no run ${runId}`);
-  if (run.status === 'succeeded') throw new Error(`nothing to resume: ${runId === undefined ? 'the newest run' : 'run'} (${run.run_id}) succeeded`);
-  if (run.status === 'running' && run.pid && run.pid !== process.pid && isAlive(run.pid)) throw new Error(`run ${run.run_id} is still running (PID ${run.pid})`);
+  if (!run) throw new NotResumableError(runId === undefined ? 'nothing to resume: no run has started yet' : `nothing to resume: there is no run ${runId}`);
+  if (run.status === 'succeeded') throw new NotResumableError(`nothing to resume: ${runId === undefined ? 'the newest run' : 'run'} (${run.run_id}) succeeded`);
+  if (run.status === 'running' && run.pid && run.pid !== process.pid && isAlive(run.pid)) throw new NotResumableError(`run ${run.run_id} is still running (PID ${run.pid})`);
   const nodes = await catalog.rows<{ node: string; fingerprint: string; outputs: string; status: 'done' | 'reused'; reused_from: number | null; rows_written: number | bigint; metadata: string }>(COMPLETED_NODES_SQL, [run.run_id]);
   const completed = new Map(nodes.map((node) => [node.node, {
     fingerprint: node.fingerprint, outputs: JSON.parse(node.outputs), status: node.status, reusedFrom: node.reused_from,

@@ -189,7 +189,11 @@ test('errors of the lower layers become AppErrors with a kind; bugs stay bugs', 
   assert.equal(asAppError(named('SpecError', 'mnemo.yaml:3: bad'))?.kind, 'invalid');
   assert.equal(asAppError(named('CatalogBusyError', 'busy'))?.kind, 'busy');
   assert.equal(asAppError(named('RunLockedError', 'locked'))?.kind, 'busy');
-  assert.equal(asAppError(named('PersonsError', 'no person 4'))?.kind, 'not_found');
+  assert.equal(asAppError(named('PersonNotFoundError', 'no person 4'))?.kind, 'not_found');
+  assert.equal(asAppError(named('NoCatalogError', 'no mnemo catalog at /x'))?.kind, 'not_found');
+  assert.equal(asAppError(named('NotResumableError', 'nothing to resume'))?.kind, 'conflict');
+  assert.equal(asAppError(named('RunOptionsError', "no node named 'x'"))?.kind, 'invalid');
+  assert.equal(asAppError(new Error('nothing to resume')), null, 'kinds come from error types, not from message text');
   assert.equal(asAppError(named('PersonsError', 'a person needs a name'))?.kind, 'invalid');
   assert.equal(asAppError(new TypeError('x is undefined')), null);
   assert.equal(asAppError('a string'), null);
