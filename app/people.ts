@@ -90,6 +90,11 @@ async function hasViews(catalog: Catalog, schema: string, views: string[]): Prom
   return (row?.n ?? 0) === views.length;
 }
 
+async function requirePersonRow(catalog: Catalog, personId: number): Promise<void> {
+  const [row] = await catalog.rows('SELECT 1 FROM persons WHERE person_id = $1', [personId]);
+  if (!row) throw notFound(`no person ${personId}`);
+}
+
 function faceRow(row: Record<string, unknown>): FaceRow {
   return {
     faceId: String(row.face_id), fileId: String(row.file_id), source: String(row.source), path: String(row.path),
@@ -155,15 +160,14 @@ export class People {
 
   /** A person's faces in the latest run, manual first, then by confidence and quality. */
   async personFaces(personId: number, paging: Paging = {}): Promise<Page<FaceRow>> {
-    await this.person(personId);
-    return this.facesWhere('latest', 'person_id = $1', [personId], 'method = \'manual\' DESC, confidence DESC NULLS LAST, quality DESC, face_id', paging);
+    return this.facesWhere('latest', 'person_id = $1', [personId], 'method = \'manual\' DESC, confidence DESC NULLS LAST, quality DESC, face_id', paging, (catalog) => requirePersonRow(catalog, personId));
   }
 
   /** The photos a person is in (latest run), newest path last. */
   async personPhotos(personId: number, paging: Paging = {}): Promise<Page<{ fileId: string; source: string; path: string; faces: number }>> {
-    await this.person(personId);
     const { offset, limit } = pageOf(paging);
     return this.read(async (catalog) => {
+      await requirePersonRow(catalog, personId);
       if (!(await hasViews(catalog, 'latest', ['faces', 'files', 'person_assignment', 'clusters']))) return { total: 0, offset, limit, items: [] };
       const base = `SELECT file_id, source, path, count(*) AS faces FROM (${FACE_ROWS_SQL('latest')}) WHERE person_id = $1 GROUP BY ALL`;
       const [{ total }] = (await catalog.rows<{ total: number }>(`SELECT count(*) AS total FROM (${base})`, [personId])) as [{ total: number }];
@@ -193,9 +197,11 @@ export class People {
     return page;
   }
 
-  private async facesWhere(schema: string, where: string, values: unknown[], order: string, paging: Paging): Promise<Page<FaceRow>> {
+  /** A page of a run's faces; `check` runs first on the same catalog open (one open per page, not two). */
+  private async facesWhere(schema: string, where: string, values: unknown[], order: string, paging: Paging, check?: (catalog: Catalog) => Promise<void>): Promise<Page<FaceRow>> {
     const { offset, limit } = pageOf(paging);
     return this.read(async (catalog) => {
+      await check?.(catalog);
       if (!(await hasViews(catalog, schema, ['faces', 'files', 'person_assignment', 'clusters']))) return { total: 0, offset, limit, items: [] };
       const base = `SELECT * FROM (${FACE_ROWS_SQL(schema)}) WHERE ${where}`;
       const [{ total }] = (await catalog.rows<{ total: number }>(`SELECT count(*) AS total FROM (${base})`, values)) as [{ total: number }];
