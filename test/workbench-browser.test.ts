@@ -8,58 +8,23 @@
 //
 // Without Chromium the suite skips with the reason; on CI (CI set) it fails.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { runToEnd } from '../app/pipeline.ts';
 import { Workspace } from '../app/workspace.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
-import { facesFixtures, repoRoot, skipUnless } from './fixtures.ts';
+import { facesFixtures } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
+import { browserSkip, CHROMIUM, facesOf, get, haveChromium, INSTALL_CHROMIUM, launchChromium, post, screenshots, shoot, startServer, until, type Server } from './support/browser.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
 
-const CHROMIUM = process.env.MNEMO_CHROMIUM ?? '/usr/lib/chromium/chromium';
-const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation';
-const haveChromium = existsSync(CHROMIUM);
-const skip = !haveChromium ? `Chromium not found at ${CHROMIUM} (install it: ${INSTALL})` : skipUnless(facesFixtures);
-const screenshots = join(repoRoot, 'test-output', 'screenshots');
+const skip = browserSkip;
 
 test('Chromium is installed for the browser tests on CI', { skip: process.env.CI ? false : 'not on CI (CI is not set)' }, () => {
-  assert.ok(haveChromium, `the workbench browser tests need Chromium at ${CHROMIUM}: ${INSTALL}`);
+  assert.ok(haveChromium, `the workbench browser tests need Chromium at ${CHROMIUM}: ${INSTALL_CHROMIUM}`);
 });
-
-type Server = Awaited<ReturnType<typeof import('../workbench/server/server.ts').serve>>;
-
-/** Starts the real server on a free port over the workspace's config, re-matching soon after a decision. */
-async function startServer(config: string): Promise<Server> {
-  const { serve } = await import('../workbench/server/server.ts');
-  return serve(await Workspace.open({ config }), { port: 0, rematchDebounceMs: 100 });
-}
-
-/** JSON from the server under test (a GET). */
-async function get<T>(server: Server, path: string): Promise<T> {
-  const response = await fetch(new URL(path, server.url));
-  assert.equal(response.status, 200, `${path}: ${await response.clone().text()}`);
-  return (await response.json()) as T;
-}
-
-async function post<T>(server: Server, path: string, body: unknown): Promise<T> {
-  const response = await fetch(new URL(path, server.url), { method: 'POST', headers: { 'content-type': 'application/json', 'x-mnemo': '1' }, body: JSON.stringify(body) });
-  assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
-  return (await response.json()) as T;
-}
-
-/** Polls until the check returns a value (not undefined), or fails after the timeout with the last value. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 interface MapData {
   runId: number;
@@ -74,23 +39,6 @@ interface PersonRow {
   name: string;
   faces: number;
   mergedInto: number | null;
-}
-
-/** The face ids on a person in the latest run, sorted. */
-async function facesOf(server: Server, personId: number): Promise<string[]> {
-  const page = await get<{ items: { faceId: string }[] }>(server, `/api/people/${personId}/faces?limit=500`);
-  return page.items.map((f) => f.faceId).sort();
-}
-
-/** Saves a screenshot once every face crop on the page has loaded (grids put an <img> in a tile when its crop arrives). */
-async function shoot(page: Page, name: string): Promise<void> {
-  await until(`the crops of ${name}`, async () => {
-    const tiles = await page.locator('.tile').count();
-    const loaded = await page.locator('.tile img, a.cover img').evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length);
-    const images = await page.locator('.tile img, a.cover img').count();
-    return images === loaded && (await page.locator('.tile img').count()) === tiles ? true : undefined;
-  }, 15_000);
-  await page.screenshot({ path: join(screenshots, `${name}.png`) });
 }
 
 describe('the workbench in a browser', { skip, concurrency: 1 }, () => {
@@ -110,7 +58,7 @@ describe('the workbench in a browser', { skip, concurrency: 1 }, () => {
     assert.equal(run.status, 'succeeded');
     timings.webBuildMs = build.ms;
     server = await startServer(config);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     if (process.env.MNEMO_BROWSER_LOG) {
