@@ -3,12 +3,14 @@
 // undo) with its journal history. Decisions go to the durable journal
 // (datasets/persons.ts) at once; counts and faces come from the latest run's
 // tables joined with the directory, so a decision shows in the counts after
-// the next cluster + assign run.
+// the next cluster + assign run. The directory and person pages are answered
+// from an in-memory snapshot (people-snapshot.ts) while the catalog is unchanged.
 import { listValue } from '@duckdb/node-api';
 import type { Catalog } from '../datasets/catalog.ts';
-import { facesByPerson, Persons, readJournal, type BatchRecord, type BatchResult, type Person } from '../datasets/persons.ts';
+import { Persons, type BatchRecord, type BatchResult, type Person } from '../datasets/persons.ts';
 import type { ClusterEntry, DirectoryEntry, FaceRow, Page } from './api-types.ts';
 import { invalid, notFound, translated } from './errors.ts';
+import { FACE_ROW_VIEWS, FACE_ROWS_SQL, faceRowAt, PeopleSnapshots, type PeopleSnapshot } from './people-snapshot.ts';
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -18,38 +20,6 @@ export interface Paging {
   offset?: number;
   limit?: number;
 }
-
-// One query for the whole directory: face counts and cover faces of every
-// person from the latest run, joined to the persons table. Face rows repeat
-// when a photo is stored twice, so faces are reduced to one row per face_id.
-const DIRECTORY_SQL = `
-  WITH faces AS (SELECT face_id, max(quality) AS quality FROM latest.faces GROUP BY face_id),
-  assigned AS (
-    SELECT a.person_id, count(*) AS faces,
-      arg_max(a.face_id, (a.method = 'manual')::INTEGER * 1000 + coalesce(f.quality, 0)) AS cover_face_id
-    FROM latest.person_assignment a JOIN faces f USING (face_id)
-    WHERE a.person_id IS NOT NULL AND NOT a.stranger
-    GROUP BY a.person_id
-  )
-  SELECT p.person_id, p.name, p.notes, p.hidden, p.merged_into, coalesce(a.faces, 0) AS faces, a.cover_face_id
-  FROM persons p LEFT JOIN assigned a USING (person_id)
-  ORDER BY p.person_id`;
-
-const DIRECTORY_WITHOUT_RUN_SQL = `
-  SELECT person_id, name, notes, hidden, merged_into, 0 AS faces, NULL::VARCHAR AS cover_face_id FROM persons ORDER BY person_id`;
-
-/** Faces of a run with where they are and what the run made of them; callers add WHERE and ORDER. */
-const FACE_ROWS_SQL = (schema: string) => `
-  WITH faces AS (
-    SELECT face_id, arg_min(file_id, file_id) AS file_id, any_value(x1) AS x1, any_value(y1) AS y1, any_value(x2) AS x2, any_value(y2) AS y2,
-      max(quality) AS quality, max(det_score) AS det_score
-    FROM ${schema}.faces WHERE NOT rejected GROUP BY face_id
-  )
-  SELECT f.face_id, f.file_id, fi.source, fi.path, f.x1, f.y1, f.x2, f.y2, f.quality, f.det_score,
-    a.person_id, a.method, a.confidence, a.stranger, c.cluster_id
-  FROM faces f JOIN ${schema}.files fi USING (file_id)
-  LEFT JOIN ${schema}.person_assignment a USING (face_id)
-  LEFT JOIN ${schema}.clusters c USING (face_id)`;
 
 const CLUSTERS_SQL = (schema: string) => `
   WITH faces AS (SELECT face_id, max(quality) AS quality FROM ${schema}.faces WHERE NOT rejected GROUP BY face_id),
@@ -65,6 +35,9 @@ const CLUSTERS_SQL = (schema: string) => `
   SELECT m.cluster_id, count(*) AS faces, t.person_id, coalesce(t.person_faces, 0) AS person_faces, arg_max(m.face_id, m.quality) AS cover_face_id
   FROM members m LEFT JOIN top_person t USING (cluster_id)
   GROUP BY m.cluster_id, t.person_id, t.person_faces`;
+
+/** One collator for every name comparison: String.localeCompare builds one per call. */
+const NAME_ORDER = new Intl.Collator();
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -90,9 +63,8 @@ async function hasViews(catalog: Catalog, schema: string, views: string[]): Prom
   return (row?.n ?? 0) === views.length;
 }
 
-async function requirePersonRow(catalog: Catalog, personId: number): Promise<void> {
-  const [row] = await catalog.rows('SELECT 1 FROM persons WHERE person_id = $1', [personId]);
-  if (!row) throw notFound(`no person ${personId}`);
+function requirePerson(snapshot: PeopleSnapshot, personId: number): void {
+  if (!snapshot.persons.some((person) => person.person_id === personId)) throw notFound(`no person ${personId}`);
 }
 
 function faceRow(row: Record<string, unknown>): FaceRow {
@@ -105,7 +77,13 @@ function faceRow(row: Record<string, unknown>): FaceRow {
 }
 
 export class People {
-  private constructor(private readonly workspace: Workspace, private readonly persons: Persons) {}
+  /** The directory and person pages are answered from memory while the catalog is unchanged. */
+  private readonly snapshots: PeopleSnapshots;
+  private readonly directories = new WeakMap<PeopleSnapshot, Map<string, DirectoryEntry[]>>();
+
+  private constructor(private readonly workspace: Workspace, private readonly persons: Persons) {
+    this.snapshots = new PeopleSnapshots(workspace.store, (work) => this.read(work));
+  }
 
   /** Opens the directory of a workspace; `author` is recorded with every decision. */
   static async open(workspace: Workspace, options: { author?: string } = {}): Promise<People> {
@@ -116,22 +94,33 @@ export class People {
     return translated(() => this.workspace.store.read(work));
   }
 
-  /** Every person with face counts and a cover face, named first by default. */
+  /** Every person with face counts and a cover face, by face count (default) or name. */
   async directory(options: { includeHidden?: boolean; sort?: 'faces' | 'name' } = {}): Promise<DirectoryEntry[]> {
-    const entries = await this.read(async (catalog) => {
-      const withRun = await hasViews(catalog, 'latest', ['person_assignment', 'faces']);
-      const rows = await catalog.rows<{ person_id: number; name: string; notes: string | null; hidden: boolean; merged_into: number | null; faces: number; cover_face_id: string | null }>(
-        withRun ? DIRECTORY_SQL : DIRECTORY_WITHOUT_RUN_SQL,
-      );
-      const manual = facesByPerson(await readJournal(catalog));
-      return rows.map((row) => ({
-        personId: row.person_id, name: row.name, notes: row.notes, hidden: row.hidden, mergedInto: row.merged_into,
-        faces: Number(row.faces), manualFaces: manual.get(row.person_id)?.length ?? 0, coverFaceId: row.cover_face_id,
-      }));
-    });
-    const shown = options.includeHidden ? entries : entries.filter((entry) => !entry.hidden);
-    const byName = (a: DirectoryEntry, b: DirectoryEntry) => a.name.localeCompare(b.name);
-    return shown.sort(options.sort === 'name' ? byName : (a, b) => b.faces - a.faces || byName(a, b));
+    const snapshot = await this.snapshot();
+    // The same snapshot and options give the same array (the server keeps its JSON text for it).
+    const key = `${options.includeHidden ? 'all' : 'shown'}:${options.sort ?? 'faces'}`;
+    const memo = this.directories.get(snapshot) ?? new Map<string, DirectoryEntry[]>();
+    this.directories.set(snapshot, memo);
+    const known = memo.get(key);
+    if (known) return known;
+    const entries = snapshot.persons
+      .filter((person) => options.includeHidden || !person.hidden)
+      .map((person): DirectoryEntry => {
+        const onPerson = snapshot.run?.byPerson.get(person.person_id);
+        return {
+          personId: person.person_id, name: person.name, notes: person.notes, hidden: person.hidden, mergedInto: person.merged_into,
+          faces: onPerson?.rows.length ?? 0, manualFaces: snapshot.manualFaces.get(person.person_id) ?? 0, coverFaceId: onPerson?.coverFaceId ?? null,
+        };
+      });
+    const byName = (a: DirectoryEntry, b: DirectoryEntry) => NAME_ORDER.compare(a.name, b.name);
+    const sorted = entries.sort(options.sort === 'name' ? byName : (a, b) => b.faces - a.faces || byName(a, b));
+    memo.set(key, sorted);
+    return sorted;
+  }
+
+  /** Loads what the people pages show, or hands back the one in memory when the catalog is unchanged. */
+  snapshot(): Promise<PeopleSnapshot> {
+    return translated(() => this.snapshots.get());
   }
 
   /** The directory rows as `mnemo person list` shows them (persons and their manual faces). */
@@ -160,20 +149,29 @@ export class People {
 
   /** A person's faces in the latest run, manual first, then by confidence and quality. */
   async personFaces(personId: number, paging: Paging = {}): Promise<Page<FaceRow>> {
-    return this.facesWhere('latest', 'person_id = $1', [personId], 'method = \'manual\' DESC, confidence DESC NULLS LAST, quality DESC, face_id', paging, (catalog) => requirePersonRow(catalog, personId));
+    const { offset, limit } = pageOf(paging);
+    const snapshot = await this.snapshot();
+    requirePerson(snapshot, personId);
+    const run = snapshot.run;
+    const rows = run?.byPerson.get(personId)?.rows ?? new Int32Array(0);
+    return { total: rows.length, offset, limit, items: run ? [...rows.subarray(offset, offset + limit)].map((row) => faceRowAt(run, row)) : [] };
   }
 
-  /** The photos a person is in (latest run), newest path last. */
+  /** The photos a person is in (latest run), by source and path. */
   async personPhotos(personId: number, paging: Paging = {}): Promise<Page<{ fileId: string; source: string; path: string; faces: number }>> {
     const { offset, limit } = pageOf(paging);
-    return this.read(async (catalog) => {
-      await requirePersonRow(catalog, personId);
-      if (!(await hasViews(catalog, 'latest', ['faces', 'files', 'person_assignment', 'clusters']))) return { total: 0, offset, limit, items: [] };
-      const base = `SELECT file_id, source, path, count(*) AS faces FROM (${FACE_ROWS_SQL('latest')}) WHERE person_id = $1 GROUP BY ALL`;
-      const [{ total }] = (await catalog.rows<{ total: number }>(`SELECT count(*) AS total FROM (${base})`, [personId])) as [{ total: number }];
-      const rows = await catalog.rows<{ file_id: string; source: string; path: string; faces: number }>(`${base} ORDER BY source, path LIMIT ${limit} OFFSET ${offset}`, [personId]);
-      return { total: Number(total), offset, limit, items: rows.map((row) => ({ fileId: row.file_id, source: row.source, path: row.path, faces: Number(row.faces) })) };
-    });
+    const snapshot = await this.snapshot();
+    requirePerson(snapshot, personId);
+    const photos = new Map<number, { fileId: string; source: string; path: string; faces: number }>();
+    const run = snapshot.run;
+    for (const row of run?.byPerson.get(personId)?.rows ?? []) {
+      const file = run!.file[row]!;
+      const photo = photos.get(file);
+      if (photo) photo.faces++;
+      else photos.set(file, { fileId: run!.files.fileId[file]!, source: run!.files.source[file]!, path: run!.files.path[file]!, faces: 1 });
+    }
+    const sorted = [...photos.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { total: sorted.length, offset, limit, items: sorted.slice(offset, offset + limit) };
   }
 
   /** A run's clusters, largest first; `unnamed` keeps those no face of which is assigned to a person. */
@@ -197,12 +195,11 @@ export class People {
     return page;
   }
 
-  /** A page of a run's faces; `check` runs first on the same catalog open (one open per page, not two). */
-  private async facesWhere(schema: string, where: string, values: unknown[], order: string, paging: Paging, check?: (catalog: Catalog) => Promise<void>): Promise<Page<FaceRow>> {
+  /** A page of a run's faces. */
+  private async facesWhere(schema: string, where: string, values: unknown[], order: string, paging: Paging): Promise<Page<FaceRow>> {
     const { offset, limit } = pageOf(paging);
     return this.read(async (catalog) => {
-      await check?.(catalog);
-      if (!(await hasViews(catalog, schema, ['faces', 'files', 'person_assignment', 'clusters']))) return { total: 0, offset, limit, items: [] };
+      if (!(await hasViews(catalog, schema, FACE_ROW_VIEWS))) return { total: 0, offset, limit, items: [] };
       const base = `SELECT * FROM (${FACE_ROWS_SQL(schema)}) WHERE ${where}`;
       const [{ total }] = (await catalog.rows<{ total: number }>(`SELECT count(*) AS total FROM (${base})`, values)) as [{ total: number }];
       const rows = await catalog.rows(`${base} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, values);

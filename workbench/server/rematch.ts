@@ -16,6 +16,8 @@ export interface RematchOptions {
   retryMs: number;
   /** Where a bug (not an AppError) is reported. */
   logBug: (error: unknown) => void;
+  /** Runs after a successful re-run and before pages are told: e.g. loading what they will ask for. */
+  warm?: () => Promise<unknown>;
 }
 
 export class Rematcher {
@@ -53,6 +55,7 @@ export class Rematcher {
       this.hub.publish({ type: 'rematch-started' });
       const { runId, done } = await this.supervisor.start({}, 'mnemo serve (re-match after decisions)');
       const summary = await done;
+      if (summary.status === 'succeeded') await this.options.warm?.().catch((error: unknown) => this.options.logBug(error));
       this.hub.publish({ type: 'rematch-finished', runId, status: summary.status });
     } catch (error) {
       const app = asAppError(error);

@@ -74,10 +74,13 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
     debounceMs: options.rematchDebounceMs ?? 1500,
     retryMs: options.rematchRetryMs ?? 5000,
     logBug: (error) => app.log.error({ err: error }, 're-match failed'),
+    // Pages refetch when told the re-match finished: have their snapshot loaded by then.
+    warm: async () => (await people()).snapshot(),
   });
+  const people = peopleOpener(workspace);
   const context: ServerContext = {
     workspace, hub, runs, rematch,
-    people: peopleOpener(workspace),
+    people,
     decided(batchId) {
       hub.publish({ type: 'decision', batchId });
       rematch.schedule();
