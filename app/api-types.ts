@@ -61,7 +61,26 @@ export interface ClusterEntry {
   coverFaceId: string;
 }
 
-/** A run's UMAP as columns, one entry per face; x and y in [-1, 1]. */
+/**
+ * A run's UMAP as typed columns, one entry per face; x and y in [-1, 1].
+ * What `GET /api/map` sends as Arrow IPC (the web app's map) and the
+ * application layer keeps per run.
+ */
+export interface FaceMapColumns {
+  runId: number;
+  faceIds: string[];
+  x: Float32Array;
+  y: Float32Array;
+  /** -1: noise or not clustered. */
+  cluster: Int32Array;
+  /** -1: on no person. */
+  person: Int32Array;
+  /** 1: a stranger. */
+  stranger: Uint8Array;
+  quality: Float32Array;
+}
+
+/** A run's UMAP as columns, one entry per face; x and y in [-1, 1] (the JSON form of FaceMapColumns). */
 export interface FaceMap {
   runId: number;
   faceIds: string[];

@@ -16,6 +16,7 @@ import type { ServerEvent } from '../workbench/server/event-hub.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
+import { decodeFaceMap } from '../workbench/app/face-map-data.ts';
 
 const skip = skipUnless(facesFixtures);
 const PORT = 7707;
@@ -95,6 +96,17 @@ test('reads: health, runs, one run, the directory, clusters and their faces, the
   for (const column of ['x', 'y', 'cluster', 'person', 'stranger', 'quality']) assert.equal(map[column].length, n, column);
   assert.ok([...map.x, ...map.y].every((v: number) => v >= -1 && v <= 1));
   assert.ok(map.x.some((v: number) => Math.abs(v) > 0.99) || map.y.some((v: number) => Math.abs(v) > 0.99), 'the widest axis spans [-1, 1]');
+  // The web app's form: Arrow IPC, read by the web app's own decoder, the same columns as the JSON.
+  const arrow = await get(app, '/api/map', { accept: 'application/vnd.apache.arrow.stream' });
+  assert.equal(arrow.statusCode, 200);
+  assert.equal(arrow.headers['content-type'], 'application/vnd.apache.arrow.stream');
+  const decoded = decodeFaceMap(new Uint8Array(arrow.rawPayload));
+  assert.equal(decoded.runId, map.runId);
+  assert.deepEqual(decoded.faceIds, map.faceIds);
+  assert.deepEqual([...decoded.cluster], map.cluster);
+  assert.deepEqual([...decoded.person].map((p) => (p < 0 ? null : p)), map.person);
+  assert.deepEqual([...decoded.stranger].map(Boolean), map.stranger);
+  assert.deepEqual([...decoded.x], map.x);
   await app.close();
 });
 

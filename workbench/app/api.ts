@@ -3,7 +3,9 @@
 // carries the server's `{ error: { kind, message } }`. Writes send JSON and the
 // `X-Mnemo: 1` header the server requires of every POST and PATCH.
 
-import type { ClusterEntry, DirectoryEntry, FaceMap, FaceRow, Page, RunListItem } from '../../app/api-types.ts';
+import type { ClusterEntry, DirectoryEntry, FaceMapColumns, FaceRow, Page, RunListItem } from '../../app/api-types.ts';
+
+import { fetchFaceMap } from './face-map-data.ts';
 
 // The server's shapes are declared once, in the application layer; these are the names the views use.
 export type { Page };
@@ -11,7 +13,7 @@ export type RunRow = RunListItem;
 export type Person = DirectoryEntry;
 export type Face = FaceRow;
 export type Cluster = ClusterEntry;
-export type FaceMapData = FaceMap;
+export type FaceMapData = FaceMapColumns;
 
 /** A person's page: the directory row as the catalog has it, and the journal's view of them. */
 export interface PersonDetail {
@@ -98,7 +100,8 @@ export const api = {
   /** Undoes one batch: the one named, or the newest. */
   undo: (batchId?: number) => request<{ batchId: number; undid: number }>('POST', '/api/undo', batchId ? { batchId } : {}),
 
-  map: (run = 'latest') => request<FaceMapData>('GET', `/api/map${query({ run })}`),
+  /** The face map as typed columns (Arrow IPC from the server: face-map-data.ts). */
+  map: (run: string | number = 'latest') => fetchFaceMap(run),
   crops: (faceIds: string[], size = 128) =>
     request<{ crops: Record<string, string> }>('GET', `/api/crops${query({ ids: faceIds.join(','), size })}`).then((r) => r.crops),
 };

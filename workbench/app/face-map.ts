@@ -51,10 +51,10 @@ function encode(data: FaceMapData, coloring: MapColoring): { z: Float32Array; w:
     return { z, w, colors: [NONE, '#e07b39'], byValue: false };
   }
   // cluster or person: category 0 = none (noise / nobody), then one per value.
-  const values = coloring === 'cluster' ? data.cluster.map((c) => (c < 0 ? null : c)) : data.person;
+  const values = coloring === 'cluster' ? data.cluster : data.person; // -1: none
   const index = new Map<number, number>();
-  for (const v of values) if (v !== null && !index.has(v)) index.set(v, index.size + 1);
-  for (let i = 0; i < n; i++) z[i] = values[i] === null ? 0 : index.get(values[i]!)!;
+  for (const v of values) if (v >= 0 && !index.has(v)) index.set(v, index.size + 1);
+  for (let i = 0; i < n; i++) z[i] = values[i]! < 0 ? 0 : index.get(values[i]!)!;
   const colors = [NONE];
   for (let c = 0; c < index.size; c++) colors.push(PALETTE[c % PALETTE.length]);
   return { z, w, colors, byValue: false };
@@ -201,7 +201,7 @@ export class FaceMap extends LitElement {
       pointSize: n > 50_000 ? 2 : n > 5_000 ? 3 : n > 500 ? 5 : 8,
     });
     await plot.draw(
-      { x: Float32Array.from(data.x), y: Float32Array.from(data.y), z, w },
+      { x: data.x, y: data.y, z, w },
       { zDataType: 'categorical', wDataType: 'continuous', select: selected.length ? selected : undefined },
     );
     if (this.firstDrawMs === null && n > 0) {

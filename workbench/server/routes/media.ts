@@ -1,11 +1,11 @@
 // Pixels: face crops (one, or a grid's in one request), original photos of
-// the archive, and the face map (the UMAP as columns).
+// the archive, and the face map (the UMAP as columns: Arrow IPC or JSON).
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { archiveFile } from '../../../app/archive-files.ts';
 import { faceCrop, faceCrops, MAX_CROP_SIZE, MIN_CROP_SIZE } from '../../../app/face-crops.ts';
-import { faceMap } from '../../../app/face-map.ts';
+import { faceMap, faceMapArrow, faceMapColumns, type FaceMapColumns } from '../../../app/face-map.ts';
 import type { ServerContext } from '../context.ts';
 import { badRequest } from '../http-errors.ts';
 import { int, paramsSchema, querySchema, runRef } from '../params.ts';
@@ -49,5 +49,21 @@ export function mediaRoutes(app: FastifyInstance, context: ServerContext): void 
     return reply.type(type).header('content-length', file.size).header('cache-control', 'private, no-cache').header('x-content-type-options', 'nosniff').send(createReadStream(file.realPath));
   });
 
-  app.get<{ Querystring: Query }>('/api/map', { schema: { querystring: querySchema('run') } }, async (request) => faceMap(context.workspace, runRef(request.query.run)));
+  // The web app asks for Arrow (Accept: application/vnd.apache.arrow.stream); scripts and curl get JSON.
+  app.get<{ Querystring: Query }>('/api/map', { schema: { querystring: querySchema('run') } }, async (request, reply) => {
+    const ref = runRef(request.query.run);
+    if (!(request.headers.accept ?? '').includes(ARROW_STREAM)) return faceMap(context.workspace, ref);
+    const columns = await faceMapColumns(context.workspace, ref);
+    return reply.type(ARROW_STREAM).header('cache-control', 'no-store').send(Buffer.from(faceMapArrowOf(columns)));
+  });
+}
+
+const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+/** The Arrow bytes of the last maps sent (a run's map never changes). */
+const arrowBytes = new WeakMap<FaceMapColumns, Uint8Array>();
+
+function faceMapArrowOf(columns: FaceMapColumns): Uint8Array {
+  let bytes = arrowBytes.get(columns);
+  if (!bytes) arrowBytes.set(columns, (bytes = faceMapArrow(columns)));
+  return bytes;
 }
