@@ -6,6 +6,7 @@ import { formatSeconds } from '../dag/progress.ts';
 import { common, out, plural, UsageError, wholeNumber, workspaceOf, type Command } from './command.ts';
 import { formatTable, formatTableOf, toJson, writeRows, writerTo } from './format.ts';
 import { peopleCommands } from './people-commands.ts';
+import { reportCommands } from './report-commands.ts';
 
 const commands: Record<string, Command> = {
   init: {
@@ -178,6 +179,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...peopleCommands,
+  ...reportCommands,
 };
 
 /** Builds the web app when it is missing or stale, serves the workbench until Ctrl-C. */

@@ -33,6 +33,8 @@ export const RUN_NODES_SQL = `
 
 export const RUN_ERRORS_SQL = 'SELECT node, item, message FROM errors WHERE run_id = $1 ORDER BY node, item LIMIT $2';
 
+export const RUN_ERROR_COUNTS_SQL = 'SELECT node, count(*) AS errors FROM errors WHERE run_id = $1 GROUP BY node ORDER BY node';
+
 /** The completed outputs of a run: one row per node, outputs as JSON (table -> path in the data folder). */
 export const RUN_OUTPUTS_SQL = "SELECT node, outputs FROM run_nodes WHERE run_id = $1 AND status IN ('done', 'reused') ORDER BY node";
 
@@ -117,6 +119,11 @@ export function runNodes(catalog: Catalog, runId: number): Promise<RunNodeRow[]>
 
 export function runErrors(catalog: Catalog, runId: number, limit = 200): Promise<{ node: string; item: string | null; message: string }[]> {
   return catalog.rows(RUN_ERRORS_SQL, [runId, limit]);
+}
+
+/** Item errors of a run per node (every error, not the first 200). */
+export function runErrorCounts(catalog: Catalog, runId: number): Promise<{ node: string; errors: number }[]> {
+  return catalog.rows(RUN_ERROR_COUNTS_SQL, [runId]);
 }
 
 /** Table name -> Parquet path (relative to the data folder) of every completed node of a run. */
