@@ -145,3 +145,32 @@ export function subscribe<T>(path: string, onEvent: (event: T) => void): () => v
 
 /** A short description of an error for a toast. */
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+// ---- the review queue (docs/API.md, "Review queue") ----
+
+import type { ClusterSuggestion, ReviewItem, ReviewQueue } from '../../app/api-types.ts';
+
+export type { ClusterSuggestion, ReviewItem, ReviewQueue };
+
+export const reviewApi = {
+  /** The best suggestions, `limit` items, leaving out the `skip`ped faces. */
+  next: (options: { limit?: number; skip?: readonly string[]; groups?: boolean } = {}) =>
+    request<ReviewQueue>('GET', `/api/review/next${query({ limit: options.limit, groups: options.groups, skip: options.skip?.length ? options.skip.join(',') : undefined })}`),
+  /** For each unnamed cluster whose faces all point to one person: that person. */
+  clusters: () => request<{ clusters: ClusterSuggestion[] }>('GET', '/api/review/clusters').then((r) => r.clusters),
+};
+
+// ---- merge candidates and split suggestions (docs/API.md, "Merge candidates and split suggestions") ----
+
+import type { MergeSuggestion, MergeSuggestions, PersonSubclusters, SimilarPeople, SimilarPerson, Subcluster } from '../../app/api-types.ts';
+
+export type { MergeSuggestion, MergeSuggestions, PersonSubclusters, SimilarPeople, SimilarPerson, Subcluster };
+
+export const similarityApi = {
+  /** The persons most like this one, best first, with their closest faces. */
+  similar: (personId: number, limit = 10) => request<SimilarPeople>('GET', `/api/people/${personId}/similar${query({ limit })}`),
+  /** Pairs of persons across the directory that may be one, best first. */
+  mergeSuggestions: (limit = 20) => request<MergeSuggestions>('GET', `/api/people/merge-suggestions${query({ limit })}`),
+  /** The person's faces in groups of look-alikes, largest (the main one) first. */
+  subclusters: (personId: number) => request<PersonSubclusters>('GET', `/api/people/${personId}/subclusters`),
+};

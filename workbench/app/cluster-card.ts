@@ -4,7 +4,7 @@
 // the person, a new one or an existing one of that name, in one batch.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { api, errorText, type Cluster, type Face, type Person } from './api.ts';
+import { api, errorText, type Cluster, type ClusterSuggestion, type Face, type Person } from './api.ts';
 import './face-grid.ts';
 import { notify } from './notify.ts';
 import { cardHost, controls } from './shared-styles.ts';
@@ -51,6 +51,18 @@ export class ClusterCard extends LitElement {
       face-grid {
         --face-size: 76px;
       }
+      .suggestion {
+        display: flex;
+        align-items: center;
+        gap: 0.4rem;
+      }
+      .confidence {
+        font-size: 0.8rem;
+        font-variant-numeric: tabular-nums;
+        padding: 0 0.4rem;
+        border-radius: 999px;
+        background: var(--mn-accent-soft);
+      }
       .left-out {
         font-size: 0.85rem;
         margin-top: 0.5rem;
@@ -62,6 +74,8 @@ export class ClusterCard extends LitElement {
   @property({ attribute: false }) cluster!: Cluster;
   /** Everyone, for naming after an existing person. */
   @property({ attribute: false }) people: Person[] = [];
+  /** "Is this Anna?": the person the cluster's faces all point to, if any. */
+  @property({ attribute: false }) suggestion: ClusterSuggestion | undefined;
 
   @state() private faces: Face[] = [];
   /** Faces left out with "Not this person". */
@@ -80,6 +94,13 @@ export class ClusterCard extends LitElement {
       <header>
         <h2>Cluster ${c.clusterId}</h2>
         <span class="muted">${c.faces} ${c.faces === 1 ? 'face' : 'faces'}</span>
+        ${this.suggestion
+          ? html`<span class="suggestion">
+              <span>Is this <strong>${this.suggestion.personName}</strong>?</span>
+              <span class="confidence" title="cosine similarity (the lowest of its faces)">${this.suggestion.confidence.toFixed(2)}</span>
+              <button class="accept" ?disabled=${this.busy} @click=${this.onAccept}>Accept</button>
+            </span>`
+          : nothing}
         <form @submit=${this.onName}>
           <input name="name" placeholder="Who is this?" aria-label="Name this cluster" list=${listId} autocomplete="off" />
           <datalist id=${listId}>${this.people.map((p) => html`<option value=${p.name}></option>`)}</datalist>
@@ -117,6 +138,23 @@ export class ClusterCard extends LitElement {
       ids.push(...page.items.map((f) => f.faceId));
       if (page.items.length === 0 || offset + page.items.length >= page.total) return ids;
     }
+  }
+
+  /** Puts the suggested person on the faces the suggestion is for, but those left out (they are not the person). */
+  private async onAccept(): Promise<void> {
+    const suggestion = this.suggestion;
+    if (!suggestion) return;
+    this.busy = true;
+    try {
+      const faceIds = suggestion.faceIds.filter((id) => !this.excluded.has(id));
+      const { batchId } = await api.assign(faceIds, String(suggestion.personId));
+      if (this.excluded.size) await api.assign([...this.excluded], `not:${suggestion.personId}`);
+      notify(this, { message: `Named ${faceIds.length} ${faceIds.length === 1 ? 'face' : 'faces'} ${suggestion.personName}`, undoable: true, batchId });
+      this.dispatchEvent(new CustomEvent('cluster-named', { detail: { clusterId: this.cluster.clusterId }, bubbles: true, composed: true }));
+    } catch (error) {
+      notify(this, { message: errorText(error), error: true });
+    }
+    this.busy = false;
   }
 
   private async onName(event: SubmitEvent): Promise<void> {

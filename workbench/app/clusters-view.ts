@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { api, errorText, type Cluster, type Person } from './api.ts';
+import { api, errorText, reviewApi, type Cluster, type ClusterSuggestion, type Person } from './api.ts';
 import './cluster-card.ts';
 import { controls, viewHost } from './shared-styles.ts';
 
@@ -34,6 +34,8 @@ export class ClustersView extends LitElement {
 
   @state() private clusters: Cluster[] = [];
   @state() private people: Person[] = [];
+  /** "Is this Anna?" per cluster whose faces all point to one person. */
+  @state() private suggestions: ReadonlyMap<number, ClusterSuggestion> = new Map();
   @state() private shown = STEP;
   @state() private loaded = false;
   @state() private error = '';
@@ -55,7 +57,7 @@ export class ClustersView extends LitElement {
         ${repeat(
           this.clusters.slice(0, this.shown),
           (c) => c.clusterId,
-          (c) => html`<cluster-card .cluster=${c} .people=${this.people}></cluster-card>`,
+          (c) => html`<cluster-card .cluster=${c} .people=${this.people} .suggestion=${this.suggestions.get(c.clusterId)}></cluster-card>`,
         )}
       </div>
       ${this.clusters.length > this.shown ? html`<div class="toolbar"><button @click=${() => (this.shown += STEP)}>Show more clusters</button></div>` : nothing}
@@ -64,7 +66,12 @@ export class ClustersView extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const [clusters, people] = await Promise.all([api.clusters({ run: 'latest', unnamed: true }), api.people({ hidden: true, sort: 'name' })]);
+      const [clusters, people, suggestions] = await Promise.all([
+        api.clusters({ run: 'latest', unnamed: true }),
+        api.people({ hidden: true, sort: 'name' }),
+        reviewApi.clusters().catch(() => [] as ClusterSuggestion[]), // the clusters still show without suggestions
+      ]);
+      this.suggestions = new Map(suggestions.map((s) => [s.clusterId, s]));
       this.clusters = clusters.filter((c) => c.clusterId >= 0).sort((a, b) => b.faces - a.faces || a.clusterId - b.clusterId);
       this.people = people;
       this.error = '';

@@ -1,5 +1,5 @@
 // <mnemo-app>: the shell. A left navigation, the view the URL hash names
-// (#/people, #/people/<id>, #/map, #/clusters, #/runs), the toast, and the
+// (#/people, #/people/<id>, #/map, #/clusters, #/review, #/runs), the toast, and the
 // server's event stream: when a re-match or a run finishes, the views reload.
 import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
@@ -12,6 +12,7 @@ import './person-view.ts';
 import './map-view.ts';
 import './clusters-view.ts';
 import './runs-view.ts';
+import './review-view.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -20,13 +21,14 @@ declare global {
 }
 
 interface Route {
-  view: 'people' | 'person' | 'map' | 'clusters' | 'runs';
+  view: 'people' | 'person' | 'map' | 'clusters' | 'review' | 'runs';
   id?: number;
 }
 
 const NAV: { view: Route['view']; label: string; hash: string }[] = [
   { view: 'people', label: 'People', hash: '#/people' },
   { view: 'clusters', label: 'Clusters', hash: '#/clusters' },
+  { view: 'review', label: 'Review', hash: '#/review' },
   { view: 'map', label: 'Face map', hash: '#/map' },
   { view: 'runs', label: 'Runs', hash: '#/runs' },
 ];
@@ -34,7 +36,7 @@ const NAV: { view: Route['view']; label: string; hash: string }[] = [
 function parseRoute(hash: string): Route {
   const [, first, second] = hash.replace(/^#/, '').split('/');
   if (first === 'people' && second && /^\d+$/.test(second)) return { view: 'person', id: Number(second) };
-  if (first === 'map' || first === 'clusters' || first === 'runs') return { view: first };
+  if (first === 'map' || first === 'clusters' || first === 'review' || first === 'runs') return { view: first };
   return { view: 'people' };
 }
 
@@ -138,6 +140,8 @@ export class MnemoApp extends LitElement {
         return html`<map-view .generation=${g}></map-view>`;
       case 'clusters':
         return html`<clusters-view .generation=${g}></clusters-view>`;
+      case 'review':
+        return html`<review-view .generation=${g}></review-view>`;
       case 'runs':
         return html`<runs-view .generation=${g}></runs-view>`;
       default:

@@ -1,10 +1,12 @@
 // <people-view>: the person directory. Cover faces and face counts, sorted by
-// face count or name; hidden persons in a section of their own. Rename, hide
-// and merge act at once, each with an Undo in the toast.
+// face count or name; hidden persons in a section of their own. Above them,
+// pairs of persons that may be one ("Maybe the same person"), with their
+// closest faces side by side. Rename, hide and merge act at once, each with
+// an Undo in the toast.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { api, errorText, type Person } from './api.ts';
+import { api, cropUrl, errorText, similarityApi, type MergeSuggestion, type Person } from './api.ts';
 import { notify } from './notify.ts';
 import './person-card.ts';
 import { controls, viewHost } from './shared-styles.ts';
@@ -14,6 +16,12 @@ declare global {
     'people-view': PeopleView;
   }
 }
+
+/** Pairs shown as "maybe the same person", and how alike they must be (cosine; different people stay under about 0.4). */
+const SUGGESTED_PAIRS = 4;
+const MIN_SUGGESTED_SIMILARITY = 0.5;
+
+const percent = (similarity: number): string => `${Math.round(Math.max(0, similarity) * 100)}%`;
 
 @customElement('people-view')
 export class PeopleView extends LitElement {
@@ -25,6 +33,8 @@ export class PeopleView extends LitElement {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr));
         gap: 0.9rem;
+        /* A card that opens its merge choices grows alone; the others keep their height. */
+        align-items: start;
       }
       details {
         margin-top: 2rem;
@@ -37,6 +47,43 @@ export class PeopleView extends LitElement {
       .hidden person-card {
         opacity: 0.75;
       }
+      .maybe {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr));
+        gap: 0.6rem;
+        margin-bottom: 1.25rem;
+      }
+      .maybe-pair {
+        display: flex;
+        align-items: center;
+        gap: 0.6rem;
+        padding: 0.5rem 0.6rem;
+        background: var(--mn-surface);
+        border: 1px solid var(--mn-border);
+        border-radius: var(--mn-radius);
+      }
+      .maybe-pair .faces {
+        display: flex;
+        gap: 2px;
+        flex: none;
+      }
+      .maybe-pair img {
+        width: 48px;
+        height: 48px;
+        border-radius: 4px;
+        object-fit: cover;
+        background: var(--mn-border);
+        display: block;
+      }
+      .maybe-pair .who {
+        flex: 1;
+        min-width: 0;
+        display: flex;
+        flex-direction: column;
+      }
+      .maybe-pair .small {
+        font-size: 0.8rem;
+      }
     `,
   ];
 
@@ -47,9 +94,11 @@ export class PeopleView extends LitElement {
   @state() private sort: 'faces' | 'name' = 'faces';
   @state() private loaded = false;
   @state() private error = '';
+  @state() private suggestions: MergeSuggestion[] = [];
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('generation') || changed.has('sort')) void this.load();
+    if (changed.has('generation')) void this.loadSuggestions();
   }
 
   override render() {
@@ -69,6 +118,7 @@ export class PeopleView extends LitElement {
       </div>
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
       ${this.loaded && shown.length === 0 ? html`<p class="muted">Nobody named yet. Name a cluster in Clusters, or select faces on the Face map.</p>` : nothing}
+      ${this.renderSuggestions()}
       <div class="cards" @person-rename=${this.onRename} @person-hide=${this.onHide} @person-merge=${this.onMerge}>
         ${repeat(shown, (p) => p.personId, (p) => html`<person-card data-person-id=${p.personId} .person=${p} .others=${live}></person-card>`)}
       </div>
@@ -81,6 +131,45 @@ export class PeopleView extends LitElement {
           </details>`
         : nothing}
     `;
+  }
+
+  private renderSuggestions() {
+    const live = new Set(this.people.filter((p) => p.mergedInto === null && !p.hidden).map((p) => p.personId));
+    const pairs = this.suggestions.filter((s) => live.has(s.personId) && live.has(s.other.personId));
+    if (pairs.length === 0) return nothing;
+    return html`<h2>Maybe the same person</h2>
+      <div class="maybe">
+        ${pairs.map((s) => {
+          const closest = s.other.evidence[0];
+          return html`<div class="maybe-pair" data-person-id=${s.personId} data-into=${s.other.personId}>
+            ${closest
+              ? html`<span class="faces" title="their closest faces">
+                  <img src=${cropUrl(closest.faceId, 96)} alt=${`a face of ${s.name}`} title=${s.name} />
+                  <img src=${cropUrl(closest.otherFaceId, 96)} alt=${`a face of ${s.other.name}`} title=${s.other.name} />
+                </span>`
+              : nothing}
+            <span class="who">
+              <span>${s.name} and ${s.other.name}</span>
+              <span class="muted small">${percent(s.other.similarity)} alike</span>
+            </span>
+            <button data-action="merge-suggested" title=${`Merge ${s.name} into ${s.other.name}`} @click=${() => this.mergeSuggested(s)}>Merge into ${s.other.name}</button>
+          </div>`;
+        })}
+      </div>`;
+  }
+
+  private async loadSuggestions(): Promise<void> {
+    try {
+      const { suggestions } = await similarityApi.mergeSuggestions(SUGGESTED_PAIRS * 2);
+      this.suggestions = suggestions.filter((s) => s.other.similarity >= MIN_SUGGESTED_SIMILARITY).slice(0, SUGGESTED_PAIRS);
+    } catch {
+      this.suggestions = []; // suggestions only: the directory works without them
+    }
+  }
+
+  private mergeSuggested(suggestion: MergeSuggestion): void {
+    const { personId, name, other } = suggestion;
+    void this.decide(() => api.merge(personId, other.personId), `Merged ${name} into ${other.name}`);
   }
 
   private async load(): Promise<void> {

@@ -1,9 +1,11 @@
 // <person-card>: one person in the directory: cover face, name, face count,
 // and the actions on the person (rename inline, hide or show, merge into
-// another person). It only asks; <people-view> saves.
+// another person). Merging offers the most similar persons first, each with
+// their closest faces side by side and how alike they are, then everyone
+// else. It only asks; <people-view> saves.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { cropUrl, type Person } from './api.ts';
+import { cropUrl, errorText, similarityApi, type Person, type SimilarPerson } from './api.ts';
 import { cardHost, controls } from './shared-styles.ts';
 
 declare global {
@@ -16,6 +18,11 @@ declare global {
     'person-merge': CustomEvent<{ personId: number; into: number }>;
   }
 }
+
+/** Persons offered first when merging. */
+const MERGE_SUGGESTIONS = 3;
+
+const percent = (similarity: number): string => `${Math.round(Math.max(0, similarity) * 100)}%`;
 
 const initials = (name: string): string =>
   name
@@ -103,6 +110,68 @@ export class PersonCard extends LitElement {
         gap: 0.35rem;
         justify-content: center;
       }
+      /* Merging needs room for faces side by side: the card spans two columns. */
+      :host([merging]) {
+        grid-column: span 2;
+      }
+      .alike {
+        display: flex;
+        flex-direction: column;
+        gap: 0.3rem;
+      }
+      .suggestion {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        text-align: left;
+        padding: 0.3rem;
+        width: 100%;
+      }
+      .suggestion[aria-pressed='true'] {
+        border-color: var(--mn-accent);
+        box-shadow: 0 0 0 1px var(--mn-accent);
+      }
+      .pair {
+        display: flex;
+        gap: 2px;
+        flex: none;
+      }
+      .pair img {
+        width: 40px;
+        height: 40px;
+        border-radius: 4px;
+        object-fit: cover;
+        background: var(--mn-border);
+        display: block;
+      }
+      .who {
+        display: flex;
+        flex-direction: column;
+        min-width: 0;
+      }
+      .who .other {
+        font-weight: 500;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .small {
+        font-size: 0.78rem;
+      }
+      .evidence {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        align-items: flex-end;
+      }
+      .evidence figure {
+        margin: 0;
+        text-align: center;
+      }
+      .evidence .pair img {
+        width: 56px;
+        height: 56px;
+      }
     `,
   ];
 
@@ -112,6 +181,11 @@ export class PersonCard extends LitElement {
   @property({ attribute: false }) others: Person[] = [];
 
   @state() private mode: 'view' | 'rename' | 'merge' = 'view';
+  /** The most similar persons while merging; null while they load. */
+  @state() private alike: SimilarPerson[] | null = null;
+  @state() private alikeError = '';
+  /** The person chosen to merge into (a person id as text). */
+  @state() private into = '';
 
   override render() {
     const p = this.person;
@@ -128,7 +202,7 @@ export class PersonCard extends LitElement {
         ? html`<div class="actions">
             <button class="link" data-action="rename" @click=${() => (this.mode = 'rename')}>Rename</button>
             <button class="link" data-action="hide" @click=${this.onHide}>${p.hidden ? 'Show' : 'Hide'}</button>
-            <button class="link" data-action="merge" @click=${() => (this.mode = 'merge')}>Merge…</button>
+            <button class="link" data-action="merge" @click=${this.startMerge}>Merge…</button>
           </div>`
         : nothing}
     `;
@@ -143,15 +217,56 @@ export class PersonCard extends LitElement {
 
   private renderMerge() {
     const others = this.others.filter((o) => o.personId !== this.person.personId && o.mergedInto === null);
+    const mergeable = new Set(others.map((o) => o.personId));
+    const alike = (this.alike ?? []).filter((s) => mergeable.has(s.personId)).slice(0, MERGE_SUGGESTIONS);
+    const offered = new Set(alike.map((s) => s.personId));
+    const rest = others.filter((o) => !offered.has(o.personId));
+    const into = this.into || String(alike[0]?.personId ?? others[0]?.personId ?? '');
+    const chosen = alike.find((s) => String(s.personId) === into);
+    const option = (id: number, label: string) => html`<option value=${String(id)} ?selected=${String(id) === into}>${label}</option>`;
     return html`<form @submit=${this.onMerge}>
-      <select name="into" aria-label="Merge into">
-        ${others.map((o) => html`<option value=${String(o.personId)}>into ${o.name}</option>`)}
+      <div class="alike">
+        ${this.alike === null ? html`<span class="muted small">Finding look-alikes…</span>` : nothing}
+        ${this.alikeError ? html`<span class="error small">${this.alikeError}</span>` : nothing}
+        ${alike.length ? html`<span class="muted small">Most alike first</span>` : nothing}
+        ${alike.map((s) => {
+          const closest = s.evidence[0];
+          return html`<button type="button" class="suggestion" data-suggestion=${s.personId} aria-pressed=${String(String(s.personId) === into)} @click=${() => (this.into = String(s.personId))}>
+            ${closest ? html`<span class="pair">${this.face(closest.faceId, this.person.name)}${this.face(closest.otherFaceId, s.name)}</span>` : nothing}
+            <span class="who">
+              <span class="other">${s.name}</span>
+              <span class="muted small" title="mean of the cosine of their mean faces and of their closest faces">${percent(s.similarity)} alike · ${s.faces} ${s.faces === 1 ? 'face' : 'faces'}</span>
+            </span>
+          </button>`;
+        })}
+        ${chosen && chosen.evidence.length
+          ? html`<span class="muted small">Closest faces: ${this.person.name} | ${chosen.name}</span>
+              <div class="evidence">
+                ${chosen.evidence.map(
+                  (pair) => html`<figure>
+                    <span class="pair">${this.face(pair.faceId, this.person.name)}${this.face(pair.otherFaceId, chosen.name)}</span>
+                    <figcaption class="muted small">${percent(pair.similarity)}</figcaption>
+                  </figure>`,
+                )}
+              </div>`
+          : nothing}
+      </div>
+      <select name="into" aria-label="Merge into" @change=${(e: Event) => (this.into = (e.target as HTMLSelectElement).value)}>
+        ${alike.length
+          ? html`<optgroup label="Most alike">${alike.map((s) => option(s.personId, `into ${s.name} (${percent(s.similarity)})`))}</optgroup>
+              ${rest.length ? html`<optgroup label="Everyone else">${rest.map((o) => option(o.personId, `into ${o.name}`))}</optgroup>` : nothing}`
+          : others.map((o) => option(o.personId, `into ${o.name}`))}
       </select>
-      <div class="row"><button class="primary" type="submit" ?disabled=${others.length === 0}>Merge</button><button type="button" @click=${() => (this.mode = 'view')}>Cancel</button></div>
+      <div class="row"><button class="primary" type="submit" ?disabled=${others.length === 0}>Merge</button><button type="button" @click=${this.stopMerge}>Cancel</button></div>
     </form>`;
   }
 
+  private face(faceId: string, name: string) {
+    return html`<img src=${cropUrl(faceId, 96)} alt=${`a face of ${name}`} title=${name} />`;
+  }
+
   override updated(): void {
+    this.toggleAttribute('merging', this.mode === 'merge');
     if (this.mode === 'rename') {
       const input = this.renderRoot.querySelector('input');
       if (input && (this.renderRoot as ShadowRoot).activeElement !== input) {
@@ -159,6 +274,25 @@ export class PersonCard extends LitElement {
         input.select();
       }
     }
+  }
+
+  private async startMerge(): Promise<void> {
+    this.mode = 'merge';
+    this.into = '';
+    this.alike = null;
+    this.alikeError = '';
+    const personId = this.person.personId;
+    try {
+      const { similar } = await similarityApi.similar(personId, MERGE_SUGGESTIONS + 2);
+      if (personId === this.person.personId) this.alike = similar;
+    } catch (error) {
+      this.alike = [];
+      this.alikeError = errorText(error);
+    }
+  }
+
+  private stopMerge(): void {
+    this.mode = 'view';
   }
 
   private onKey(event: KeyboardEvent): void {

@@ -1,9 +1,12 @@
 // <person-view>: one person's faces, 200 to a page. Select faces (click,
 // shift-click for a range) and move them to another person, split them into
-// a new person, or mark them as strangers or not faces.
+// a new person, or mark them as strangers or not faces. Split suggestions
+// above the faces: the groups of look-alike faces other than the main one
+// (GET /api/people/:id/subclusters), each offered whole as a new person or
+// a move.
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { api, errorText, type Face, type Person, type PersonDetail } from './api.ts';
+import { api, errorText, similarityApi, type Face, type Person, type PersonDetail, type Subcluster } from './api.ts';
 import { applyChoice } from './decisions.ts';
 import './face-grid.ts';
 import { notify } from './notify.ts';
@@ -18,6 +21,12 @@ declare global {
 }
 
 const PAGE = 200;
+/** Split suggestions shown, and faces shown of each. */
+const MAX_SPLITS = 6;
+const SPLIT_FACES = 12;
+
+const percent = (similarity: number): string => `${Math.round(Math.max(0, similarity) * 100)}%`;
+const faces = (n: number): string => `${n} ${n === 1 ? 'face' : 'faces'}`;
 
 @customElement('person-view')
 export class PersonView extends LitElement {
@@ -46,6 +55,29 @@ export class PersonView extends LitElement {
         border-bottom: 1px solid var(--mn-border);
         margin-bottom: 0.75rem;
       }
+      .splits {
+        margin: 0.75rem 0 1.25rem;
+      }
+      .splits h2 {
+        margin-top: 0.5rem;
+      }
+      .split {
+        border: 1px solid var(--mn-border);
+        border-radius: var(--mn-radius);
+        background: var(--mn-surface);
+        padding: 0.6rem 0.75rem;
+        margin-bottom: 0.6rem;
+        display: flex;
+        flex-direction: column;
+        gap: 0.5rem;
+        --face-size: 64px;
+      }
+      .split-actions {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.75rem;
+      }
       .pager {
         display: flex;
         align-items: center;
@@ -68,13 +100,22 @@ export class PersonView extends LitElement {
   @state() private people: Person[] = [];
   @state() private busy = false;
   @state() private error = '';
+  /** Groups of look-alike faces; the first is the main one. */
+  @state() private subclusters: Subcluster[] = [];
+  /** Split suggestions already acted on (by their first face), hidden until a new run. */
+  @state() private acted: ReadonlySet<string> = new Set();
+  private subclustersRun: number | null = null;
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('personId')) {
       this.offset = 0;
       this.selected = new Set();
+      this.subclusters = [];
+      this.acted = new Set();
+      this.subclustersRun = null;
     }
     if (changed.has('personId') || changed.has('generation') || changed.has('offset')) void this.load();
+    if (changed.has('personId') || changed.has('generation')) void this.loadSubclusters();
   }
 
   override render() {
@@ -89,6 +130,7 @@ export class PersonView extends LitElement {
         </div>
       </header>
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
+      ${this.renderSplits(person?.name ?? 'this person')}
       <div class="bar">
         <target-picker
           .people=${this.people}
@@ -108,6 +150,60 @@ export class PersonView extends LitElement {
           </div>`
         : nothing}
     `;
+  }
+
+  private renderSplits(name: string) {
+    const splits = this.subclusters.slice(1).filter((group) => !this.acted.has(group.faceIds[0]!));
+    if (splits.length === 0) return nothing;
+    return html`<section class="splits" aria-label="Split suggestions">
+      <h2>Split suggestions</h2>
+      <div class="muted">These groups of faces look unlike the rest of ${name}: split one into a new person, or move it.</div>
+      ${splits.slice(0, MAX_SPLITS).map(
+        (group) => html`<div class="split" data-first-face=${group.faceIds[0]!}>
+          <div>
+            <strong>${faces(group.faceIds.length)}</strong>
+            <span class="muted">
+              · ${percent(group.similarityToMain ?? 0)} alike with the rest${group.nearestPerson ? ` · most like ${group.nearestPerson.name} (${percent(group.nearestPerson.similarity)})` : ''}
+            </span>
+          </div>
+          <face-grid .items=${group.faceIds.slice(0, SPLIT_FACES).map((faceId) => ({ faceId }))}></face-grid>
+          ${group.faceIds.length > SPLIT_FACES ? html`<div class="muted">and ${faces(group.faceIds.length - SPLIT_FACES)} more</div>` : nothing}
+          <div class="split-actions">
+            <target-picker .people=${this.people} .exclude=${this.personId} .count=${group.faceIds.length} .busy=${this.busy} @target-chosen=${(event: CustomEvent<TargetChoice>) => this.onSplit(group, event.detail)}></target-picker>
+            ${group.nearestPerson
+              ? html`<button data-action="move-to-nearest" ?disabled=${this.busy} @click=${() => this.onSplit(group, { target: String(group.nearestPerson!.personId) })}>Move to ${group.nearestPerson.name}</button>`
+              : nothing}
+          </div>
+        </div>`,
+      )}
+    </section>`;
+  }
+
+  private async loadSubclusters(): Promise<void> {
+    const personId = this.personId;
+    if (!personId) return;
+    try {
+      const { subclusters, runId } = await similarityApi.subclusters(personId);
+      if (personId !== this.personId) return;
+      // A new run has the decisions in it: every group is as it now is.
+      if (runId !== this.subclustersRun) this.acted = new Set();
+      this.subclustersRun = runId;
+      this.subclusters = subclusters;
+    } catch {
+      this.subclusters = []; // suggestions only: the page works without them
+    }
+  }
+
+  private async onSplit(group: Subcluster, choice: TargetChoice): Promise<void> {
+    this.busy = true;
+    try {
+      const { message, batchId } = await applyChoice(group.faceIds, choice, this.people);
+      this.acted = new Set([...this.acted, group.faceIds[0]!]);
+      notify(this, { message, undoable: true, batchId });
+    } catch (error) {
+      notify(this, { message: errorText(error), error: true });
+    }
+    this.busy = false;
   }
 
   private async load(): Promise<void> {

@@ -12,7 +12,9 @@ import { Rematcher } from './rematch.ts';
 import { eventRoutes } from './routes/events.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { peopleRoutes } from './routes/people.ts';
+import { reviewRoutes } from './routes/review.ts';
 import { runRoutes } from './routes/runs.ts';
+import { similarityRoutes } from './routes/similarity.ts';
 import { RunSupervisor } from './run-supervisor.ts';
 import { installSecurity, isLoopback } from './security.ts';
 import { defaultStaticDir, serveStatic } from './static-files.ts';
@@ -89,6 +91,8 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
   const streams = new Set<{ end(): void }>();
   runRoutes(app, context);
   peopleRoutes(app, context);
+  reviewRoutes(app, context);
+  similarityRoutes(app, context);
   mediaRoutes(app, context);
   eventRoutes(app, context, streams);
 
