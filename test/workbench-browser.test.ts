@@ -243,6 +243,24 @@ describe('the workbench in a browser', { skip, concurrency: 1 }, () => {
     await until('the re-match after undo', async () => ((await facesOf(server, lassoPersonId)).join() === lassoFaces.join() ? true : undefined));
   });
 
+  it('moves selected faces from a person page to another person', async () => {
+    const second = (await get<{ people: PersonRow[] }>(server, '/api/people')).people.find((p) => p.name === 'Second Person')!;
+    await page.goto(new URL(`#/people/${lassoPersonId}`, server.url).href);
+    const tiles = page.locator('person-view face-grid .tile');
+    await until('the person page faces', async () => ((await tiles.count()) === lassoFaces.length ? true : undefined), 10_000);
+    const moved = (await tiles.first().getAttribute('data-face-id'))!;
+    await tiles.first().click();
+    await page.locator('person-view target-picker label').getByText('Move 1 face to').waitFor();
+    await page.locator('person-view target-picker #target').selectOption(String(second.personId));
+    await page.locator('person-view target-picker #apply').click();
+    await page.locator('mnemo-toast .toast').getByText(/Second Person/).waitFor();
+    // The journal has the decision at once; the re-match puts the face on the other person.
+    await until('the face on Second Person', async () => ((await facesOf(server, second.personId)).includes(moved) ? true : undefined));
+    assert.ok(!(await facesOf(server, lassoPersonId)).includes(moved), 'the face left the first person');
+    await until('the page without the moved face', async () => ((await tiles.count()) === lassoFaces.length - 1 ? true : undefined), 10_000);
+    lassoFaces = lassoFaces.filter((id) => id !== moved);
+  });
+
   it('renames inline and hides a person into the hidden section', async () => {
     await page.goto(new URL('#/people', server.url).href);
     const card = page.locator('person-card').filter({ hasText: 'Second Person' });
@@ -271,9 +289,11 @@ describe('the workbench in a browser', { skip, concurrency: 1 }, () => {
     await page.goto(new URL('#/runs', server.url).href);
     const rows = page.locator('runs-view tbody tr');
     await rows.first().waitFor();
-    // The re-match after the last decision (debounced 100 ms) is a run of this server too: let it finish.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await server.context.runs.idle();
+    // The re-matches after the last decisions (debounced 100 ms; one may follow another) are runs of this server too: let them finish.
+    do {
+      await server.context.runs.idle();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } while (server.context.runs.busy);
     await page.reload();
     await rows.first().waitFor();
     const before = await rows.count();
