@@ -50,6 +50,8 @@ export interface FaceRow {
   confidence: number | null;
   stranger: boolean | null;
   clusterId: number | null;
+  /** On this person by a decision newer than the run (shown at once; the background re-match confirms it). */
+  pending?: boolean;
 }
 
 export interface ClusterEntry {

@@ -7,14 +7,17 @@
 // this server or the CLI, a run finishing) changes the size or mtime of the
 // database file or its WAL, so a `stat` of both decides, not a query. A
 // run's tables never change once written, so the faces of a run are kept
-// across snapshots and loaded again only when `latest` moves.
+// across snapshots and loaded again only when `latest` moves. Decisions made
+// since the run are applied to its faces here (pending-decisions.ts), so the
+// pages show a decision's effect at once, before the re-match confirms it.
 import { statSync } from 'node:fs';
 import type { Catalog } from '../datasets/catalog.ts';
-import { facesByPerson, readJournal, type Person } from '../datasets/persons.ts';
+import { facesByPerson, readJournal, type JournalState, type Person } from '../datasets/persons.ts';
 import { readColumns } from '../datasets/column-reader.ts';
 import { latestRunId } from '../datasets/run-registry.ts';
 import type { Store } from '../datasets/store.ts';
 import type { FaceRow } from './api-types.ts';
+import { applyPendingDecisions, type EffectiveAssignment } from './pending-decisions.ts';
 
 /** Faces of a run with where they are and what the run made of them; callers add WHERE and ORDER. */
 export const FACE_ROWS_SQL = (schema: string) => `
@@ -31,7 +34,7 @@ export const FACE_ROWS_SQL = (schema: string) => `
 
 export const FACE_ROW_VIEWS = ['faces', 'files', 'person_assignment', 'clusters'];
 
-/** What the latest run puts on one person: rows of `RunFaces`. */
+/** The faces on one person: rows of `RunFaces`. */
 export interface PersonFaces {
   /** Manual first, then by confidence (none last), quality, face id: the person page's order. */
   rows: Int32Array;
@@ -63,19 +66,26 @@ export interface RunFaces {
   clusterId: Float64Array;
   /** The assignment method of each face ('manual', 'cluster', 'knn', ...). */
   methods: (string | null)[];
+  /** Face id -> row. */
+  rowOf: Map<string, number>;
+}
+
+/** The faces on each person: the run's assignment with the decisions made since (pending-decisions.ts). */
+export interface PeopleIndex extends EffectiveAssignment {
   byPerson: Map<number, PersonFaces>;
 }
 
 const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
 
-/** One face of a run as the API shows it. */
-export function faceRowAt(run: RunFaces, row: number): FaceRow {
+/** One face of a run as the API shows it, on the person the index puts it on. */
+export function faceRowAt(run: RunFaces, index: PeopleIndex, row: number): FaceRow {
   const file = run.file[row]!;
   return {
     faceId: run.faceId[row]!, fileId: run.files.fileId[file]!, source: run.files.source[file]!, path: run.files.path[file]!,
     box: [run.x1[row]!, run.y1[row]!, run.x2[row]!, run.y2[row]!], quality: run.quality[row]!, detScore: run.detScore[row]!,
-    personId: orNull(run.personId[row]!), method: run.methods[row] ?? null,
-    confidence: orNull(run.confidence[row]!), stranger: run.stranger[row] === 2 ? null : run.stranger[row] === 1, clusterId: orNull(run.clusterId[row]!),
+    personId: orNull(index.personId[row]!), method: index.methods[row] ?? null,
+    confidence: index.pending[row] ? null : orNull(run.confidence[row]!), stranger: run.stranger[row] === 2 ? null : Number.isNaN(index.personId[row]!) && run.stranger[row] === 1,
+    clusterId: orNull(run.clusterId[row]!), pending: index.pending[row] === 1,
   };
 }
 
@@ -85,6 +95,8 @@ export interface PeopleSnapshot {
   manualFaces: Map<number, number>;
   /** The latest run's faces, or null before the first run with faces. */
   run: RunFaces | null;
+  /** Who each face of the run is on now; null with `run`. */
+  index: PeopleIndex | null;
 }
 
 /** A cheap fingerprint of the catalog's files: changes with every write. */
@@ -117,40 +129,50 @@ async function loadRunFaces(catalog: Catalog, runId: number): Promise<RunFaces> 
     FROM rows r JOIN numbered n USING (file_id)`);
   const f64 = (name: string) => Float64Array.from(faces[name] as ArrayLike<number>);
   const method = faces.method as (string | null)[];
-  const run: RunFaces = {
-    runId, faceId: faces.face_id as string[], file: Int32Array.from(faces.file as Int32Array),
+  const faceIds = faces.face_id as string[];
+  return {
+    runId, faceId: faceIds, file: Int32Array.from(faces.file as Int32Array),
     files: { fileId: fileIds, source: files.source as string[], path: files.path as string[] },
     x1: f64('x1'), y1: f64('y1'), x2: f64('x2'), y2: f64('y2'), quality: f64('quality'), detScore: f64('det_score'),
     personId: f64('person_id'), manual: Uint8Array.from(method, (m) => (m === 'manual' ? 1 : 0)), methods: method,
-    confidence: f64('confidence'), stranger: Uint8Array.from(faces.stranger as Int32Array), clusterId: f64('cluster_id'), byPerson: new Map(),
+    confidence: f64('confidence'), stranger: Uint8Array.from(faces.stranger as Int32Array), clusterId: f64('cluster_id'),
+    rowOf: new Map(faceIds.map((id, row) => [id, row])),
   };
+}
+
+/** The faces on each person in page order, with the decisions made since the run applied. */
+function indexPeople(run: RunFaces, journal: JournalState, persons: Person[]): PeopleIndex {
+  const mergedInto = new Map(persons.filter((person) => person.merged_into !== null).map((person) => [person.person_id, person.merged_into!]));
+  const effective = applyPendingDecisions(run, journal, run.rowOf, mergedInto);
+  const manual = Uint8Array.from(effective.methods, (m) => (m === 'manual' ? 1 : 0));
   const rowsOf = new Map<number, number[]>();
   for (let row = 0; row < run.faceId.length; row++) {
-    const personId = run.personId[row]!;
-    if (Number.isNaN(personId) || run.stranger[row] === 1) continue; // only faces on a person are looked up by person
+    const personId = effective.personId[row]!;
+    if (Number.isNaN(personId)) continue;
     const list = rowsOf.get(personId);
     if (list) list.push(row);
     else rowsOf.set(personId, [row]);
   }
+  const byPerson = new Map<number, PersonFaces>();
   for (const [personId, rows] of rowsOf) {
-    rows.sort((a, b) => pageOrder(run, a, b));
-    run.byPerson.set(personId, { rows: Int32Array.from(rows), coverFaceId: run.faceId[coverOf(run, rows)]! });
+    rows.sort((a, b) => pageOrder(run, manual, a, b));
+    byPerson.set(personId, { rows: Int32Array.from(rows), coverFaceId: run.faceId[coverOf(run, manual, rows)]! });
   }
-  return run;
+  return { ...effective, byPerson };
 }
 
 const conf = (run: RunFaces, row: number) => (Number.isNaN(run.confidence[row]!) ? -Infinity : run.confidence[row]!);
 
 /** Manual first, then confidence descending (none last), quality descending, face id. */
-function pageOrder(run: RunFaces, a: number, b: number): number {
+function pageOrder(run: RunFaces, manual: Uint8Array, a: number, b: number): number {
   const idA = run.faceId[a]!, idB = run.faceId[b]!;
-  return run.manual[b]! - run.manual[a]! || conf(run, b) - conf(run, a) || run.quality[b]! - run.quality[a]! || (idA < idB ? -1 : idA > idB ? 1 : 0);
+  return manual[b]! - manual[a]! || conf(run, b) - conf(run, a) || run.quality[b]! - run.quality[a]! || (idA < idB ? -1 : idA > idB ? 1 : 0);
 }
 
 /** The cover: a manual face first, then the best quality. */
-function coverOf(run: RunFaces, rows: number[]): number {
+function coverOf(run: RunFaces, manual: Uint8Array, rows: number[]): number {
   let best = rows[0]!;
-  for (const row of rows) if (run.manual[row]! - run.manual[best]! > 0 || (run.manual[row] === run.manual[best] && run.quality[row]! > run.quality[best]!)) best = row;
+  for (const row of rows) if (manual[row]! - manual[best]! > 0 || (manual[row] === manual[best] && run.quality[row]! > run.quality[best]!)) best = row;
   return best;
 }
 
@@ -173,13 +195,13 @@ export class PeopleSnapshots {
     const previousRun = this.current?.snapshot.run ?? null;
     const snapshot = await this.read(async (catalog): Promise<PeopleSnapshot> => {
       const persons = await catalog.rows<Person>('SELECT person_id, name, notes, created_at, hidden, merged_into FROM persons ORDER BY person_id');
-      const manual = facesByPerson(await readJournal(catalog));
-      const manualFaces = new Map([...manual].map(([personId, faces]) => [personId, faces.length]));
+      const journal = await readJournal(catalog);
+      const manualFaces = new Map([...facesByPerson(journal)].map(([personId, faces]) => [personId, faces.length]));
       const runId = await latestRunId(catalog);
       let run: RunFaces | null = null;
       if (runId !== null && previousRun?.runId === runId) run = previousRun;
       else if (runId !== null && (await hasViews(catalog, 'latest', FACE_ROW_VIEWS))) run = await loadRunFaces(catalog, runId);
-      return { persons, manualFaces, run };
+      return { persons, manualFaces, run, index: run ? indexPeople(run, journal, persons) : null };
     });
     // A write during the load leaves the new stamp unequal to the files: the next get() loads again.
     this.current = { stamp, snapshot };

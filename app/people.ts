@@ -1,10 +1,10 @@
 // People: the person directory, a person's faces and photos, clusters and
 // their faces, and every decision (assign, "not this person", merge, split,
 // undo) with its journal history. Decisions go to the durable journal
-// (datasets/persons.ts) at once; counts and faces come from the latest run's
-// tables joined with the directory, so a decision shows in the counts after
-// the next cluster + assign run. The directory and person pages are answered
-// from an in-memory snapshot (people-snapshot.ts) while the catalog is unchanged.
+// (datasets/persons.ts) at once. The directory and person pages come from an
+// in-memory snapshot (people-snapshot.ts): the latest run's faces with the
+// decisions made since applied, so a decision shows at once and the
+// background cluster + assign run confirms it; clusters come from the run.
 import { listValue } from '@duckdb/node-api';
 import type { Catalog } from '../datasets/catalog.ts';
 import { Persons, type BatchRecord, type BatchResult, type Person } from '../datasets/persons.ts';
@@ -106,7 +106,7 @@ export class People {
     const entries = snapshot.persons
       .filter((person) => options.includeHidden || !person.hidden)
       .map((person): DirectoryEntry => {
-        const onPerson = snapshot.run?.byPerson.get(person.person_id);
+        const onPerson = snapshot.index?.byPerson.get(person.person_id);
         return {
           personId: person.person_id, name: person.name, notes: person.notes, hidden: person.hidden, mergedInto: person.merged_into,
           faces: onPerson?.rows.length ?? 0, manualFaces: snapshot.manualFaces.get(person.person_id) ?? 0, coverFaceId: onPerson?.coverFaceId ?? null,
@@ -152,9 +152,9 @@ export class People {
     const { offset, limit } = pageOf(paging);
     const snapshot = await this.snapshot();
     requirePerson(snapshot, personId);
-    const run = snapshot.run;
-    const rows = run?.byPerson.get(personId)?.rows ?? new Int32Array(0);
-    return { total: rows.length, offset, limit, items: run ? [...rows.subarray(offset, offset + limit)].map((row) => faceRowAt(run, row)) : [] };
+    const { run, index } = snapshot;
+    const rows = index?.byPerson.get(personId)?.rows ?? new Int32Array(0);
+    return { total: rows.length, offset, limit, items: run && index ? [...rows.subarray(offset, offset + limit)].map((row) => faceRowAt(run, index, row)) : [] };
   }
 
   /** The photos a person is in (latest run), by source and path. */
@@ -164,7 +164,7 @@ export class People {
     requirePerson(snapshot, personId);
     const photos = new Map<number, { fileId: string; source: string; path: string; faces: number }>();
     const run = snapshot.run;
-    for (const row of run?.byPerson.get(personId)?.rows ?? []) {
+    for (const row of snapshot.index?.byPerson.get(personId)?.rows ?? []) {
       const file = run!.file[row]!;
       const photo = photos.get(file);
       if (photo) photo.faces++;

@@ -1,6 +1,6 @@
 // Sweep benchmark: 12 clustering settings over synthetic faces through the
 // real engine. A bench-only node writes the faces table (Parquet, FLOAT[512],
-// the columns cluster and assign read) from nodes/lib/synthetic-embeddings.ts;
+// the columns cluster and assign read; bench/lib/synthetic-faces-node.ts);
 // the real cluster and assign nodes run once per setting via runSweep, with
 // the kNN graph from the on-disk cache, simulated manual labels in the journal
 // and the true identities imported as gold.
@@ -9,22 +9,20 @@
 //   N=5000 node --import tsx bench/sweep.ts          # smaller, while developing
 //   LABELS=100 ...                                   # people given one manual label (the largest first)
 //   AXES="cluster.method=average cluster.threshold=0.5:0.75:0.05" ...   # other settings
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { runPipeline } from '../dag/executor.ts';
-import { defineNode, type NodeType } from '../dag/node-type.ts';
+import type { NodeType } from '../dag/node-type.ts';
 import { parseSpec } from '../dag/spec.ts';
 import { importFacesGold } from '../datasets/gold.ts';
-import { writeParquetColumns } from '../datasets/parquet.ts';
 import { Persons } from '../datasets/persons.ts';
-import { quoteString } from '../datasets/schema.ts';
 import { runNodes } from '../datasets/run-registry.ts';
 import { Store } from '../datasets/store.ts';
 import { assign } from '../nodes/assign.ts';
 import { cluster } from '../nodes/cluster.ts';
-import { generateSyntheticEmbeddings, type SyntheticEmbeddings } from '../test/support/synthetic-embeddings.ts';
+import type { SyntheticEmbeddings } from '../test/support/synthetic-embeddings.ts';
+import { syntheticFaceId, syntheticFaces, syntheticFacesNode } from './lib/synthetic-faces-node.ts';
 import { parseSweepAxis, runSweep } from '../app/sweeps.ts';
 import { formatSweep } from '../bin/format.ts';
 
@@ -34,37 +32,12 @@ const axes = (process.env.AXES ?? 'cluster.eps=0.4:0.65:0.05 cluster.minPts=2,3'
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 const peakRssMb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0); // maxRSS is in KiB
 
-let data: SyntheticEmbeddings | undefined;
-const synthetic = (): SyntheticEmbeddings => (data ??= generateSyntheticEmbeddings({ n }));
-const faceId = (i: number) => `f${i.toString(16).padStart(8, '0')}`;
-
-/** The faces table as the images node would write it, limited to what cluster and assign read. */
-const syntheticFaces = defineNode({
-  name: 'synthetic_faces',
-  version: '1',
-  description: 'Synthetic faces with known identities (bench only).',
-  params: z.object({ n: z.number().int() }).strict(),
-  inputs: [],
-  outputs: { faces: { description: 'faces', columns: { face_id: 'VARCHAR', file_id: 'VARCHAR', rejected: 'BOOLEAN', embedding: 'FLOAT[512]' } } },
-  async run(ctx) {
-    const faces = synthetic();
-    // Faces of one group photo share a file_id: the cannot-link groups.
-    const fileIds = Array.from({ length: faces.n }, (_, i) => `single-${i}`);
-    faces.photos.forEach((photo, p) => photo.forEach((i) => (fileIds[i] = `group-${p}`)));
-    const staging = join(ctx.cacheDir, 'staging.parquet');
-    mkdirSync(ctx.cacheDir, { recursive: true });
-    await writeParquetColumns(staging, syntheticFaces.outputs.faces!, {
-      face_id: Array.from({ length: faces.n }, (_, i) => faceId(i)), file_id: fileIds, rejected: new Array(faces.n).fill(false), embedding: faces.vectors,
-    }, faces.n);
-    await ctx.writeTableFromQuery('faces', `SELECT * FROM read_parquet(${quoteString(staging)})`);
-    rmSync(staging);
-    return { faces: faces.n };
-  },
-});
+const synthetic = (): SyntheticEmbeddings => syntheticFaces(n);
+const faceId = syntheticFaceId;
 
 async function main(): Promise<void> {
   console.log(`Sweep bench: ${n} synthetic faces, ${labels} people labelled once, ${os.cpus().length} CPU cores (shared with other work: figures vary), node ${process.version}`);
-  const registry = new Map<string, NodeType>(([syntheticFaces, cluster, assign] as NodeType[]).map((node) => [node.name, node]));
+  const registry = new Map<string, NodeType>(([syntheticFacesNode, cluster, assign] as NodeType[]).map((node) => [node.name, node]));
   const dir = mkdtempSync(join(os.tmpdir(), 'mnemo-sweep-bench-'));
   try {
     const yaml = `data: ./data\nsources: []\nnodes:\n  synthetic_faces:\n    params: {n: ${n}}\n  cluster:\n  assign:\n`;

@@ -51,15 +51,18 @@ test('the snapshot answers like SQL over the run, and sees writes of another pro
   assert.ok(directory.every((entry, i) => i === 0 || directory[i - 1]!.faces >= entry.faces), 'by face count, most first');
   assert.equal(await people.directory(), directory, 'an unchanged catalog gives the same answer from memory');
 
-  // Person 1's page: every face by confidence (the synthetic run has no manual rows); the cover is the best quality.
+  // Person 1's page: the face a human named (in the journal, not in the synthetic run: a pending decision) first and
+  // as the cover, then the rest by confidence.
   const first = await people.personFaces(1, { limit: 1000 });
   assert.equal(first.total, counts.get(1));
   const page = { total: first.total, items: [...first.items] };
   while (page.items.length < page.total) page.items.push(...(await people.personFaces(1, { offset: page.items.length, limit: 1000 })).items);
   assert.equal(new Set(page.items.map((face) => face.faceId)).size, page.total, 'the pages hold every face once');
-  const best = page.items.reduce((a, b) => (b.quality > a.quality ? b : a));
-  assert.equal(directory.find((entry) => entry.personId === 1)!.coverFaceId, best.faceId);
-  const confidences = page.items.map((face) => face.confidence!);
+  const named = (await people.show(1)).faces;
+  assert.equal(named.length, 1);
+  assert.deepEqual([page.items[0]!.faceId, page.items[0]!.method, page.items[0]!.pending], [named[0], 'manual', true]);
+  assert.equal(directory.find((entry) => entry.personId === 1)!.coverFaceId, named[0]);
+  const confidences = page.items.slice(1).map((face) => face.confidence!);
   assert.ok(confidences.every((c, i) => i === 0 || confidences[i - 1]! >= c), 'then by confidence');
   const [sqlFace] = await workspace.store.read((catalog) =>
     catalog.rows<{ file_id: string; path: string; x1: number }>('SELECT f.file_id, fi.path, f.x1 FROM latest.faces f JOIN latest.files fi USING (file_id) WHERE face_id = $1', [page.items[3]!.faceId]),
