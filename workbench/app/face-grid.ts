@@ -11,6 +11,8 @@ import { loadCrops } from './api.ts';
 export interface GridFace {
   faceId: string;
   path?: string;
+  /** Put here by a decision the background re-match has not confirmed yet: drawn dashed. */
+  pending?: boolean;
 }
 
 declare global {
@@ -55,6 +57,9 @@ export class FaceGrid extends LitElement {
       height: 100%;
       object-fit: cover;
       display: block;
+    }
+    .tile.pending {
+      border: 2px dashed var(--mn-muted, #8a8378);
     }
     .tile[aria-pressed='true'] {
       border-color: var(--mn-selected);
@@ -125,11 +130,11 @@ export class FaceGrid extends LitElement {
         this.items,
         (face) => face.faceId,
         (face, index) => html`<div
-          class="tile"
+          class=${face.pending ? 'tile pending' : 'tile'}
           role="listitem"
           data-face-id=${face.faceId}
           aria-pressed=${this.selected.has(face.faceId) ? 'true' : 'false'}
-          title=${face.path ?? face.faceId}
+          title=${`${face.path ?? face.faceId}${face.pending ? ' (just decided: the re-match will confirm it)' : ''}`}
           @click=${(event: MouseEvent) => this.onTileClick(event, index)}
         >
           ${until(
