@@ -3,14 +3,13 @@
 // catalog costs about 33 ms and the queries over the run's Parquet hundreds
 // more at 100,000 faces, far over a page's budget (directory p95 < 50 ms,
 // a person page of 500 faces < 100 ms). A snapshot stays valid while the
-// catalog files are unchanged: every write to the catalog (a decision from
-// this server or the CLI, a run finishing) changes the size or mtime of the
-// database file or its WAL, so a `stat` of both decides, not a query. A
+// catalog files are unchanged (`Store.stamp()`: every write, a decision from
+// this server or the CLI or a run finishing, changes the size or mtime of the
+// database file or its WAL), so a `stat` decides, not a query. A
 // run's tables never change once written, so the faces of a run are kept
 // across snapshots and loaded again only when `latest` moves. Decisions made
 // since the run are applied to its faces here (pending-decisions.ts), so the
 // pages show a decision's effect at once, before the re-match confirms it.
-import { statSync } from 'node:fs';
 import type { Catalog } from '../datasets/catalog.ts';
 import { facesByPerson, readJournal, type JournalState, type Person } from '../datasets/persons.ts';
 import { readColumns } from '../datasets/column-reader.ts';
@@ -99,19 +98,6 @@ export interface PeopleSnapshot {
   index: PeopleIndex | null;
 }
 
-/** A cheap fingerprint of the catalog's files: changes with every write. */
-function catalogStamp(catalogPath: string): string {
-  const part = (path: string) => {
-    try {
-      const stat = statSync(path, { bigint: true });
-      return `${stat.ino}:${stat.size}:${stat.mtimeNs}`;
-    } catch {
-      return '-';
-    }
-  };
-  return `${part(catalogPath)}|${part(`${catalogPath}.wal`)}`;
-}
-
 async function hasViews(catalog: Catalog, schema: string, views: string[]): Promise<boolean> {
   const rows = await catalog.rows<{ view_name: string }>('SELECT DISTINCT view_name FROM duckdb_views() WHERE schema_name = $1', [schema]);
   const names = new Set(rows.map((row) => row.view_name));
@@ -184,7 +170,7 @@ export class PeopleSnapshots {
   constructor(private readonly store: Store, private readonly read: <T>(work: (catalog: Catalog) => Promise<T>) => Promise<T>) {}
 
   async get(): Promise<PeopleSnapshot> {
-    const stamp = catalogStamp(this.store.catalogPath);
+    const stamp = this.store.stamp();
     if (this.current?.stamp === stamp) return this.current.snapshot;
     // Concurrent requests share one load.
     this.loading ??= this.load(stamp).finally(() => (this.loading = null));

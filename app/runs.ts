@@ -57,13 +57,20 @@ export async function listRuns(workspace: Workspace): Promise<RunListRow[]> {
   return rows.map((row) => (row.status === 'running' && row.pid !== null && row.pid !== process.pid && !isAlive(row.pid) ? { ...row, status: 'interrupted' } : row));
 }
 
+/** `latest` as last read, per catalog, with the catalog's stamp then: a page's many requests open the catalog once. */
+const latestByCatalog = new Map<string, { stamp: string; runId: number }>();
+
 /** The run id a reference names; not_found when there is no such run. */
 export async function resolveRun(workspace: Workspace, ref: RunRef): Promise<number> {
   requireCatalog(workspace);
+  const stamp = workspace.store.stamp();
+  const known = latestByCatalog.get(workspace.store.catalogPath);
+  if (ref === 'latest' && known?.stamp === stamp) return known.runId;
   return workspace.store.read(async (catalog) => {
     if (ref === 'latest') {
       const latest = await latestRunId(catalog);
       if (latest === null) throw notFound('no successful full run yet: `mnemo run` makes one');
+      latestByCatalog.set(workspace.store.catalogPath, { stamp, runId: latest });
       return latest;
     }
     if (!(await runById(catalog, ref))) throw notFound(`no run ${ref}`);

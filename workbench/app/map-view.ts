@@ -142,8 +142,9 @@ export class MapView extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const [data, people] = await Promise.all([api.map('latest'), api.people({ hidden: false, sort: 'name' })]);
-      this.people = people;
+      // The directory (for the target picker) does not hold up the points.
+      void api.people({ hidden: false, sort: 'name' }).then((people) => (this.people = people), (error: unknown) => (this.error = errorText(error)));
+      const data = await api.map('latest');
       // A reload after a decision keeps the points (and the view) when they did not move.
       if (!this.data || this.data.runId !== data.runId || !sameColumns(this.data, data)) {
         this.data = data;
