@@ -4,6 +4,7 @@
 // hashes the photo's content and the box) and the size, so it is cached at
 // <data>/cache/crops/<id[0:2]>/<face_id>-<size>.webp and never goes stale.
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../datasets/atomic-file.ts';
 import type { Catalog } from '../datasets/catalog.ts';
@@ -16,6 +17,8 @@ export const MAX_CROP_SIZE = 512;
 /** Room around the box on each side, as a share of its longer side: hair and chin stay in. */
 const MARGIN = 0.3;
 const WEBP_QUALITY = 80;
+/** Photos decoded at the same time for one grid: the cores, at least 2. */
+const PHOTOS_AT_ONCE = Math.max(2, availableParallelism());
 /** Face ids are hex hashes; anything else never reaches a path. */
 const FACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -77,7 +80,9 @@ export async function faceCrops(workspace: Workspace, faceIds: readonly string[]
   for (const box of boxes) byFile.set(box.file_id, [...(byFile.get(box.file_id) ?? []), box]);
   const { decodePhoto } = await import('../imaging/image.ts');
   const { default: sharp } = await import('sharp');
-  for (const [fileId, fileBoxes] of byFile) {
+  // Photos are decoded a few at a time: one decode leaves cores idle while it reads the file and encodes WebP.
+  const queue = [...byFile];
+  const cropPhoto = async ([fileId, fileBoxes]: [string, FaceBox[]]) => {
     const row = rows.get(fileId);
     const real = row ? await realArchivePath(row, roots) : null;
     if (!real) throw notFound(`the photo of face ${fileBoxes[0]!.face_id} is not a readable file of the archive`);
@@ -94,7 +99,10 @@ export async function faceCrops(workspace: Workspace, faceIds: readonly string[]
       await translated(() => writeFileAtomic(cropPath(workspace, box.face_id, size), webp));
       crops.set(box.face_id, webp);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(PHOTOS_AT_ONCE, queue.length) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await cropPhoto(next);
+  }));
   return crops;
 }
 
