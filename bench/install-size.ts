@@ -1,6 +1,6 @@
 // What the pet detector adds to node_modules (target: under 60 MB, model files
-// included): the tfjs packages after the install-time prune, their small
-// dependencies, and the extracted model files.
+// included). Since pets run on ONNX Runtime (already there for faces) it adds
+// only the extracted centernet files; the tfjs packages are gone (this checks).
 //   node --import tsx bench/install-size.ts
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,9 +15,8 @@ function bytesUnder(path: string): number {
 
 const modules = join(repoRoot, 'node_modules');
 const parts = {
-  '@tensorflow (4 packages, pruned)': bytesUnder(join(modules, '@tensorflow')),
-  'their dependencies (seedrandom, long, node-fetch, @types/*, @webgpu/types...)': ['seedrandom', 'long', 'node-fetch', 'whatwg-url', 'tr46', 'webidl-conversions', '@types/long', '@types/seedrandom', '@types/offscreencanvas', '@types/emscripten', '@webgpu/types'].reduce((sum, name) => sum + bytesUnder(join(modules, name)), 0),
-  'pet model files (centernet + nanodet)': bytesUnder(join(modules, '.mnemo-models', '@vladmandic')),
+  '@tensorflow (should be gone)': bytesUnder(join(modules, '@tensorflow')),
+  'pet model files (@vladmandic/human: centernet)': bytesUnder(join(modules, '.mnemo-models', '@vladmandic', 'human@3.3.6')),
 };
 let total = 0;
 for (const [label, bytes] of Object.entries(parts)) {
@@ -25,3 +24,4 @@ for (const [label, bytes] of Object.entries(parts)) {
   console.log(`${(bytes / 2 ** 20).toFixed(1).padStart(7)} MiB  ${label}`);
 }
 console.log(`${(total / 2 ** 20).toFixed(1).padStart(7)} MiB  total that pets add (target < 60 MB); whole node_modules ${(bytesUnder(modules) / 2 ** 20).toFixed(0)} MiB`);
+if (parts['@tensorflow (should be gone)'] > 0) process.exitCode = 1;

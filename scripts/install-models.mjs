@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Brings in only the model files of two npm packages whose declared dependencies
-// we do not want (faceplugin pulls ~670 packages / 300 MB of babel, jest, webpack
-// and onnxruntime-web; human-models ~300 packages / 166 MB). We fetch the pinned
+// Brings in only the model files of two npm packages we do not want whole
+// (faceplugin declares ~670 packages / 300 MB of babel, jest, webpack and
+// onnxruntime-web; @vladmandic/human is a 28.6 MB tarball of which pets need
+// centernet's two files, 4 MB, converted to ONNX at load). We fetch the pinned
 // tarball from the npm registry with `npm pack` (same registry, same cache as
 // `npm ci`), check its sha512 integrity, and extract only the listed files into
 // node_modules/.mnemo-models/<name>@<version>/. Nothing is fetched at run time.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,40 +46,6 @@ function installOne(pkg) {
   }
 }
 
-// The tfjs packages ship ~80 MiB that Node never loads (source maps, ESM
-// trees, browser bundles, the cpu backend): keep only what the allowlist in
-// models/tfjs-files.json names. A version other than the listed one is left
-// whole, so an upgrade re-checks the list instead of breaking.
-function pruneTfjs() {
-  const list = JSON.parse(readFileSync(join(root, 'models', 'tfjs-files.json'), 'utf8'));
-  let removed = 0;
-  for (const [name, keep] of Object.entries(list.keep)) {
-    const dir = join(root, 'node_modules', name);
-    if (!existsSync(join(dir, 'package.json'))) continue;
-    const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
-    if (version !== list.version) {
-      console.log(`mnemo: ${name}@${version} is not ${list.version}: not pruned (update models/tfjs-files.json)`);
-      continue;
-    }
-    const kept = new Set(keep);
-    const walk = (folder, prefix) => {
-      for (const entry of readdirSync(folder, { withFileTypes: true })) {
-        const relativePath = prefix ? `${prefix}/${entry.name}` : entry.name;
-        const absolute = join(folder, entry.name);
-        if (entry.isDirectory()) {
-          walk(absolute, relativePath);
-          if (readdirSync(absolute).length === 0) rmdirSync(absolute);
-        } else if (!kept.has(relativePath) && !list.keepSuffixes.some((suffix) => relativePath.endsWith(suffix))) {
-          rmSync(absolute);
-          removed++;
-        }
-      }
-    };
-    walk(dir, '');
-  }
-  return removed;
-}
-
 if (process.env.MNEMO_SKIP_MODELS === '1') {
   console.log('mnemo: MNEMO_SKIP_MODELS=1, model files not installed');
 } else {
@@ -87,4 +54,3 @@ if (process.env.MNEMO_SKIP_MODELS === '1') {
     console.log(`mnemo: model files ${pkg.name}@${pkg.version}: ${result} (${pkg.files.length} files)`);
   }
 }
-if (process.env.MNEMO_KEEP_TFJS !== '1') console.log(`mnemo: pruned ${pruneTfjs()} unused files from the tfjs packages`);

@@ -80,7 +80,9 @@ test('registry resolves every model file and gives content-hashed version ids', 
   for (const id of Object.keys(MODELS) as ModelId[]) {
     const model = MODELS[id];
     assert.ok(resolveModelPath(id).endsWith(model.file), id);
-    assert.match(modelVersionId(id), new RegExp(`^${model.packageName}@${model.packageVersion}/${model.file}#[0-9a-f]{12}${model.format === 'onnx' ? '\\+prelu-dwconv@1' : ''}$`));
+    // ONNX files name their in-memory patches; tfjs models converted to ONNX name the converter.
+    const suffix = model.format === 'onnx' ? '\\+prelu-dwconv@1' : model.onnxOutputs ? '\\+tfjs2onnx@1' : '';
+    assert.match(modelVersionId(id), new RegExp(`^${model.packageName}@${model.packageVersion}/${model.file}#[0-9a-f]{12}${suffix}$`));
   }
   assert.equal(MODELS['face-detector'].packageName, 'faceplugin-face-recognition-js');
   assert.ok(faceAnalyzerVersion().includes(modelVersionId('face-embedder')));

@@ -160,7 +160,7 @@ test('a bad nested value names the full parameter path and the value, not the pa
   const inFile = issuesOf(pipeline.replace('tiled: true', 'tiled: true\n        nmsIou: 0\n        scoreTreshold: 0.5'));
   assert.match(inFile.message, /mnemo\.yaml:8: node 'images': parameter 'faces\.nmsIou' is out of range: must be above 0 \(got 0\)/);
   assert.match(inFile.message, /mnemo\.yaml:9: node 'images': unknown parameter 'faces\.scoreTreshold' \(did you mean 'faces\.scoreThreshold'\?\); 'faces' takes: enabled, scoreThreshold/);
-  assert.match(issuesOf(pipeline, ['images.pets.model=yolo']).message, /parameter 'pets\.model' must be one of "centernet", "nanodet" \(got "yolo"\)/);
+  assert.match(issuesOf(pipeline, ['images.pets.model=yolo']).message, /parameter 'pets\.model' must be "centernet" \(got "yolo"\)/);
   assert.match(issuesOf(pipeline, ['images.thumbnails.sizes=[]']).message, /parameter 'thumbnails\.sizes' must have at least 1 items \(got \[\]\)/);
 });
 

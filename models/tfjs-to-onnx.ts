@@ -1,0 +1,288 @@
+// Converts the part of a TensorFlow.js graph model that computes the named
+// outputs into an ONNX model (opset 13), in memory, with no dependency: the
+// protobuf is written by hand (onnx-graph.ts's helpers). It knows the ops the
+// centernet pet detector's convolutional heads use and throws
+// UnsupportedTfjsOpError naming any other.
+//
+// Layout: tfjs graphs are NHWC, ONNX convolutions NCHW. The converted graph
+// keeps the NHWC input (one Transpose after it) and runs NCHW throughout, so the
+// outputs come out NCHW ([1, C, H, W]). The output is deterministic: the same
+// model gives the same bytes (nodes in the graph's dependency order, weights as
+// read). Resizes become scale factors, so one converted model serves any input
+// size that is a multiple of the network's stride.
+import { endianness } from 'node:os';
+import { bytesField, concat, intField, stringField } from './onnx-graph.ts';
+import type { TfjsAttr, TfjsConstant, TfjsGraphModel, TfjsNode } from './tfjs-graph-model.ts';
+
+/** Bump when the converter's output for the same model changes: it is part of the model version (registry.ts). */
+export const TFJS_TO_ONNX_VERSION = 'tfjs2onnx@1';
+
+export class UnsupportedTfjsOpError extends Error {
+  constructor(readonly op: string, node: string, detail = '') {
+    super(`cannot convert tfjs op ${op} (node ${node}) to ONNX${detail ? `: ${detail}` : ''}`);
+    this.name = 'UnsupportedTfjsOpError';
+  }
+}
+
+export interface ConvertOptions {
+  /** tfjs tensor names the ONNX model outputs (NCHW), in this order. */
+  outputs: readonly string[];
+  /** Spatial size the graph was built for (its Placeholder's): resize sizes become factors relative to it. */
+  referenceInputSize: number;
+}
+
+// onnx.proto field numbers and enums.
+const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, graph: 7, opsetImport: 8 } as const;
+const OPSET = { domain: 1, version: 2 } as const;
+const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12 } as const;
+const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
+const ATTR = { name: 1, f: 2, i: 3, s: 4, ints: 8, type: 20 } as const;
+const ATTR_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const;
+const TENSOR = { dims: 1, dataType: 2, name: 8, rawData: 9 } as const;
+const DATA_TYPE = { float: 1, int32: 6 } as const;
+const VALUE_INFO = { name: 1, type: 2 } as const;
+const TYPE_TENSOR = 1, TENSOR_TYPE_ELEM = 1, TENSOR_TYPE_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2;
+
+type Attribute = Uint8Array;
+const intAttr = (name: string, v: number): Attribute => bytesField(NODE.attribute, concat([stringField(ATTR.name, name), intField(ATTR.i, v), intField(ATTR.type, ATTR_TYPE.int)]));
+const intsAttr = (name: string, vs: readonly number[]): Attribute => bytesField(NODE.attribute, concat([stringField(ATTR.name, name), ...vs.map((v) => intField(ATTR.ints, v)), intField(ATTR.type, ATTR_TYPE.ints)]));
+const stringAttr = (name: string, v: string): Attribute => bytesField(NODE.attribute, concat([stringField(ATTR.name, name), stringField(ATTR.s, v), intField(ATTR.type, ATTR_TYPE.string)]));
+
+function tensorBytes(name: string, dims: readonly number[], values: Float32Array | Int32Array): Uint8Array {
+  // ONNX raw_data is little-endian: copy the bytes as they are on a little-endian host.
+  let raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  if (endianness() !== 'LE') {
+    raw = new Uint8Array(values.byteLength);
+    const view = new DataView(raw.buffer);
+    values.forEach((v, i) => (values instanceof Float32Array ? view.setFloat32(4 * i, v, true) : view.setInt32(4 * i, v, true)));
+  }
+  return concat([
+    ...dims.map((d) => intField(TENSOR.dims, d)),
+    intField(TENSOR.dataType, values instanceof Float32Array ? DATA_TYPE.float : DATA_TYPE.int32),
+    stringField(TENSOR.name, name),
+    bytesField(TENSOR.rawData, raw),
+  ]);
+}
+
+/** A float tensor value info; dims are numbers or symbolic names. */
+function valueInfo(name: string, dims?: readonly (number | string)[]): Uint8Array {
+  const shape = dims
+    ? [bytesField(TENSOR_TYPE_SHAPE, concat(dims.map((d) => bytesField(SHAPE_DIM, typeof d === 'number' ? intField(DIM_VALUE, d) : stringField(DIM_PARAM, d)))))]
+    : [];
+  const tensorType = concat([intField(TENSOR_TYPE_ELEM, DATA_TYPE.float), ...shape]);
+  return concat([stringField(VALUE_INFO.name, name), bytesField(VALUE_INFO.type, bytesField(TYPE_TENSOR, tensorType))]);
+}
+
+const base64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
+const listInts = (a: TfjsAttr | undefined) => (a?.list?.i ?? []).map(Number);
+
+/** Converts the subgraph of model that computes options.outputs; returns the ONNX ModelProto bytes. */
+export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions): Uint8Array {
+  const byName = new Map(model.nodes.map((n) => [n.name, n]));
+  const nodes: Uint8Array[] = [];
+  const initializers: Uint8Array[] = [];
+  const initializerNames = new Set<string>();
+  const inputs: Uint8Array[] = [];
+  /** Spatial [h, w] of each converted tensor at the reference input size (for resize factors). */
+  const spatial = new Map<string, [number, number]>();
+
+  const constant = (name: string, user: TfjsNode): TfjsConstant => {
+    const c = model.constants.get(name);
+    if (!c) throw new UnsupportedTfjsOpError(byName.get(name)?.op ?? 'unknown', user.name, `input ${name} is not a constant`);
+    return c;
+  };
+  const addInitializer = (name: string, dims: readonly number[], values: Float32Array | Int32Array): string => {
+    if (!initializerNames.has(name)) {
+      initializerNames.add(name);
+      initializers.push(bytesField(GRAPH.initializer, tensorBytes(name, dims, values)));
+    }
+    return name;
+  };
+  const emit = (op: string, name: string, ins: readonly string[], outs: readonly string[], attributes: readonly Attribute[] = []) => {
+    nodes.push(bytesField(GRAPH.node, concat([
+      ...ins.map((i) => stringField(NODE.input, i)),
+      ...outs.map((o) => stringField(NODE.output, o)),
+      stringField(NODE.name, name),
+      stringField(NODE.opType, op),
+      ...attributes,
+    ])));
+  };
+
+  // Dependency order: depth-first from the outputs, inputs in their listed order.
+  const order: TfjsNode[] = [];
+  const visited = new Set<string>();
+  const visit = (tensor: string) => {
+    const name = tensor.replace(/^\^/, '');
+    if (/:\d+$/.test(name) && !name.endsWith(':0')) throw new UnsupportedTfjsOpError(byName.get(name.replace(/:\d+$/, ''))?.op ?? 'unknown', name, 'a second output of a node');
+    const nodeName = name.replace(/:0$/, '');
+    if (visited.has(nodeName)) return;
+    visited.add(nodeName);
+    const node = byName.get(nodeName);
+    if (!node) throw new Error(`tfjs graph has no node ${nodeName}`);
+    for (const input of node.input ?? []) visit(input);
+    order.push(node);
+  };
+  for (const output of options.outputs) visit(output);
+
+  for (const node of order) {
+    const ins = (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => i.replace(/:0$/, ''));
+    const attr = node.attr ?? {};
+    const out = node.name;
+    const shapeOf = (tensor: string): [number, number] => {
+      const s = spatial.get(tensor);
+      if (!s) throw new UnsupportedTfjsOpError(node.op, node.name, `input ${tensor} has no known spatial size`);
+      return s;
+    };
+    switch (node.op) {
+      case 'Const':
+        break; // emitted where used, in the form the user needs
+      case 'Placeholder': {
+        // Height and width stay symbolic, so one converted model serves every input size.
+        const dims = attr.shape?.shape?.dim ?? [];
+        const channels = Number(dims[3]?.size);
+        if (dims.length !== 4 || !(channels > 0)) throw new UnsupportedTfjsOpError(node.op, node.name, 'an input that is not NHWC with known channels');
+        inputs.push(bytesField(GRAPH.input, valueInfo(out, [1, 'height', 'width', channels])));
+        emit('Transpose', `${out}/to_nchw`, [out], [`${out}/nchw`], [intsAttr('perm', [0, 3, 1, 2])]);
+        spatial.set(out, [options.referenceInputSize, options.referenceInputSize]);
+        break;
+      }
+      case 'Conv2D':
+      case '_FusedConv2D':
+      case 'DepthwiseConv2dNative':
+      case 'FusedDepthwiseConv2dNative': {
+        if (base64(attr.data_format?.s) !== 'NHWC') throw new UnsupportedTfjsOpError(node.op, node.name, 'data format other than NHWC');
+        const depthwise = node.op.includes('Depthwise');
+        const filter = constant(ins[1]!, node);
+        const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+        const weights = depthwise ? depthwiseWeights(filter) : convWeights(filter);
+        const weightName = addInitializer(`${ins[1]}:oihw`, depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw], weights);
+        const fused = (attr.fused_ops?.list?.s ?? []).map((s) => base64(s)!);
+        if (fused.length > 0 && fused[0] !== 'BiasAdd') throw new UnsupportedTfjsOpError(`${node.op} fused with ${fused.join('+')}`, node.name);
+        const activation = fused[1];
+        if (fused.length > 2 || (activation !== undefined && activation !== 'Relu' && activation !== 'Relu6')) {
+          throw new UnsupportedTfjsOpError(`${node.op} fused with ${fused.join('+')}`, node.name);
+        }
+        const convInputs = [tensorName(ins[0]!, byName), weightName];
+        if (fused[0] === 'BiasAdd') {
+          const bias = constant(ins[2]!, node);
+          convInputs.push(addInitializer(ins[2]!, bias.shape, bias.values));
+        }
+        const padding = base64(attr.padding?.s);
+        if (padding !== 'SAME' && padding !== 'VALID') throw new UnsupportedTfjsOpError(node.op, node.name, `padding ${padding}`);
+        const strides = listInts(attr.strides).slice(1, 3);
+        const dilations = listInts(attr.dilations).slice(1, 3);
+        const attributes = [
+          intsAttr('kernel_shape', [kh, kw]),
+          intsAttr('strides', strides.length ? strides : [1, 1]),
+          intsAttr('dilations', dilations.length ? dilations : [1, 1]),
+          stringAttr('auto_pad', padding === 'SAME' ? 'SAME_UPPER' : 'VALID'),
+          ...(depthwise ? [intAttr('group', cin)] : []),
+        ];
+        const convOut = activation ? `${out}/conv` : out;
+        emit('Conv', convOut, convInputs, [convOut], attributes);
+        if (activation) emitActivation(activation, convOut, out);
+        const [h, w] = shapeOf(ins[0]!);
+        const [sh, sw] = strides.length ? strides : [1, 1];
+        spatial.set(out, padding === 'SAME' ? [Math.ceil(h / sh!), Math.ceil(w / sw!)] : [Math.ceil((h - kh + 1) / sh!), Math.ceil((w - kw + 1) / sw!)]);
+        break;
+      }
+      case 'Relu':
+      case 'Relu6':
+      case 'Sigmoid':
+      case 'Identity':
+        if (node.op === 'Relu6') emitActivation('Relu6', tensorName(ins[0]!, byName), out);
+        else emit(node.op, out, [tensorName(ins[0]!, byName)], [out]);
+        spatial.set(out, shapeOf(ins[0]!));
+        break;
+      case 'Add':
+      case 'AddV2':
+      case 'Mul':
+      case 'Sub': {
+        const operands = ins.map((i) => {
+          if (!model.constants.has(i)) return tensorName(i, byName);
+          const c = constant(i, node);
+          if (c.shape.length === 0 || (c.shape.length === 1 && c.shape[0] === 1)) return addInitializer(`${i}:scalar`, [], Float32Array.from(c.values));
+          if (c.shape.length === 1) return addInitializer(`${i}:c11`, [c.shape[0]!, 1, 1], Float32Array.from(c.values)); // per channel, NCHW
+          throw new UnsupportedTfjsOpError(node.op, node.name, `constant operand of shape [${c.shape}]`);
+        });
+        emit(node.op === 'AddV2' ? 'Add' : node.op, out, operands, [out]);
+        const known = ins.filter((i) => !model.constants.has(i)).map(shapeOf);
+        spatial.set(out, [Math.max(...known.map((s) => s[0])), Math.max(...known.map((s) => s[1]))]);
+        break;
+      }
+      case 'Mean': {
+        const axes = Array.from(constant(ins[1]!, node).values).sort();
+        if (axes.join() !== '1,2' || attr.keep_dims?.b !== true) throw new UnsupportedTfjsOpError(node.op, node.name, `mean over axes [${axes}] (only a spatial mean with keep_dims)`);
+        emit('GlobalAveragePool', out, [tensorName(ins[0]!, byName)], [out]);
+        spatial.set(out, [1, 1]);
+        break;
+      }
+      case 'ResizeBilinear': {
+        if (attr.align_corners?.b || attr.half_pixel_centers?.b) throw new UnsupportedTfjsOpError(node.op, node.name, 'align_corners or half_pixel_centers');
+        const [toH, toW] = Array.from(constant(ins[1]!, node).values) as [number, number];
+        const [h, w] = shapeOf(ins[0]!);
+        const scales = addInitializer(`${out}:scales`, [4], Float32Array.from([1, 1, toH / h, toW / w]));
+        emit('Resize', out, [tensorName(ins[0]!, byName), '', scales], [out], [stringAttr('mode', 'linear'), stringAttr('coordinate_transformation_mode', 'asymmetric')]);
+        spatial.set(out, [toH, toW]);
+        break;
+      }
+      case 'ConcatV2': {
+        const axis = constant(ins[ins.length - 1]!, node).values[0];
+        if (axis !== 3 && axis !== -1) throw new UnsupportedTfjsOpError(node.op, node.name, `concatenation on axis ${axis} (only channels)`);
+        const parts = ins.slice(0, -1);
+        emit('Concat', out, parts.map((i) => tensorName(i, byName)), [out], [intAttr('axis', 1)]);
+        spatial.set(out, shapeOf(parts[0]!));
+        break;
+      }
+      default:
+        throw new UnsupportedTfjsOpError(node.op, node.name);
+    }
+  }
+
+  function emitActivation(activation: string, input: string, output: string): void {
+    if (activation === 'Relu') return emit('Relu', output, [input], [output]);
+    const min = addInitializer('mnemo/relu6_min', [], Float32Array.of(0));
+    const max = addInitializer('mnemo/relu6_max', [], Float32Array.of(6));
+    emit('Clip', output, [input, min, max], [output]);
+  }
+
+  const graph = concat([
+    ...nodes,
+    stringField(GRAPH.name, 'converted by mnemo from a tfjs graph model'),
+    ...initializers,
+    ...inputs,
+    ...options.outputs.map((o) => bytesField(GRAPH.output, valueInfo(o.replace(/:0$/, '')))),
+  ]);
+  return concat([
+    intField(MODEL.irVersion, 7),
+    stringField(MODEL.producerName, 'mnemo tfjs-to-onnx'),
+    stringField(MODEL.producerVersion, TFJS_TO_ONNX_VERSION),
+    bytesField(MODEL.graph, graph),
+    bytesField(MODEL.opsetImport, concat([stringField(OPSET.domain, ''), intField(OPSET.version, 13)])),
+  ]);
+}
+
+/** The ONNX tensor that holds a tfjs tensor: the placeholder's NCHW copy, otherwise the same name. */
+function tensorName(tfjsName: string, byName: Map<string, TfjsNode>): string {
+  return byName.get(tfjsName)?.op === 'Placeholder' ? `${tfjsName}/nchw` : tfjsName;
+}
+
+/** tfjs Conv2D filter [kh, kw, in, out] to ONNX [out, in, kh, kw]. */
+function convWeights(filter: TfjsConstant): Float32Array {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const out = new Float32Array(filter.values.length);
+  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
+    out[((o * cin + i) * kh + y) * kw + x] = filter.values[((y * kw + x) * cin + i) * cout + o]!;
+  }
+  return out;
+}
+
+/** tfjs depthwise filter [kh, kw, in, multiplier] to ONNX [in * multiplier, 1, kh, kw] (group = in). */
+function depthwiseWeights(filter: TfjsConstant): Float32Array {
+  const [kh, kw, cin, mult] = filter.shape as [number, number, number, number];
+  const out = new Float32Array(filter.values.length);
+  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let m = 0; m < mult; m++) {
+    out[((i * mult + m) * kh + y) * kw + x] = filter.values[((y * kw + x) * cin + i) * mult + m]!;
+  }
+  return out;
+}
