@@ -7,10 +7,13 @@
 //   STEPS=graph,sweep N=10000 ...                # a subset: graph, sweep, umap, quality
 //   K=30 EF_CONSTRUCTION=200 QUALITY_N=3000 ...  # graph k and build effort; size of the umap-js comparison
 //   LOW_QUALITY=0.05 ...                         # 5% low-quality faces that bridge people: the chaining scenario
+//   GRAPH_CACHE=/tmp/knn ...                     # keep the graph on disk: a re-run times the clustering without rebuilding it
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { UMAP } from 'umap-js';
 import { generateSyntheticEmbeddings, measureSpread, type SyntheticEmbeddings } from '../test/support/synthetic-embeddings.ts';
-import { bruteForceKnnGraph, buildKnnGraph, truncateKnnGraph, type KnnGraph } from '../vectors/knn-graph.ts';
+import { cachedKnnGraph } from '../vectors/face-vectors.ts';
+import { bruteForceKnnGraph, buildKnnGraph, KNN_GRAPH_VERSION, truncateKnnGraph, type KnnGraph } from '../vectors/knn-graph.ts';
 import { clusterFaces, type ClusterParams } from '../vectors/clustering.ts';
 import { adjustedRandIndex, chainingReport, pairwiseScores, strangerOutcome } from '../vectors/cluster-metrics.ts';
 import { knnPreservation, mulberry32, nearestCentroidAgreement, umapLayout } from '../vectors/umap-fast.ts';
@@ -58,12 +61,10 @@ async function main(): Promise<void> {
 
   t = performance.now();
   let indexedAt = t;
-  const graph = await buildKnnGraph(data.vectors, data.dim, k, {
-    efConstruction,
-    onProgress: (phase, done, total) => {
-      if (phase === 'index' && done === total) indexedAt = performance.now();
-    },
-  });
+  const onProgress = (phase: 'index' | 'search', done: number, total: number) => {
+    if (phase === 'index' && done === total) indexedAt = performance.now();
+  };
+  const graph = process.env.GRAPH_CACHE ? await cachedGraph(process.env.GRAPH_CACHE, data, onProgress) : await buildKnnGraph(data.vectors, data.dim, k, { efConstruction, onProgress });
   const graphMs = performance.now() - t;
   console.log(
     `kNN graph (HNSW M 16, efConstruction ${efConstruction}, ef 100, in a worker): ${seconds(graphMs)} s (index ${seconds(indexedAt - t)} s, search ${seconds(performance.now() - indexedAt)} s); peak RSS ${peakRssMb()} MB`,
@@ -79,7 +80,9 @@ function sweep(graph: KnnGraph, data: SyntheticEmbeddings, graphMs: number): voi
   console.log(`\nclustering sweep (cannot-link: ${data.photos.length} group photos), reusing the graph:`);
   console.log('setting                          time s  clusters  noise    ARI  prec  recall   F1   largest/true people purity impure strangersAlone refused');
   let clusteringMs = 0;
-  for (const params of SWEEP) {
+  // With LOW_QUALITY, the default settings again with the low-quality faces flagged as weak (as the cluster node flags faces under minQuality).
+  const gated = lowQualityShare > 0 ? SWEEP.filter((p) => (p.method === 'average' ? p.threshold === 0.6 : p.eps === 0.5 && p.minPts === 2 && !p.mutualK)).map((p) => ({ ...p, weak: data.isLowQuality })) : [];
+  for (const params of [...SWEEP, ...gated]) {
     const t = performance.now();
     const result = clusterFaces(graph, data.vectors, data.dim, { ...params, cannotLink: data.photos });
     const ms = performance.now() - t;
@@ -147,6 +150,13 @@ function quality(): void {
   }
 }
 
+/** The graph from GRAPH_CACHE when built before with the same settings, else built and kept there (as the cluster node caches it). */
+async function cachedGraph(dir: string, data: SyntheticEmbeddings, onProgress: (phase: 'index' | 'search', done: number, total: number) => void): Promise<KnnGraph> {
+  mkdirSync(dir, { recursive: true });
+  const faces = { n: data.n, dim: data.dim, ids: [], vectors: data.vectors, contentHash: `synthetic-${n}-${lowQualityShare}` };
+  return (await cachedKnnGraph(dir, faces, { version: KNN_GRAPH_VERSION, k, M: 16, efConstruction, ef: 100 }, { onProgress })).graph;
+}
+
 /** recall@m of the graph against brute force on `samples` random rows. */
 function sampledRecall(graph: KnnGraph, data: SyntheticEmbeddings, samples: number, m: number): number {
   const random = mulberry32(99);
@@ -169,8 +179,9 @@ function sampledRecall(graph: KnnGraph, data: SyntheticEmbeddings, samples: numb
 }
 
 function describe(params: ClusterParams): string {
-  if (params.method === 'dbscan') return `dbscan eps ${params.eps} minPts ${params.minPts}${params.mutualK ? ` mutual ${params.mutualK}` : ''}`;
-  return `average threshold ${params.threshold}`;
+  const gate = params.weak ? ' weak gated' : '';
+  if (params.method === 'dbscan') return `dbscan eps ${params.eps} minPts ${params.minPts}${params.mutualK ? ` mutual ${params.mutualK}` : ''}${gate}`;
+  return `average threshold ${params.threshold}${gate}`;
 }
 
 await main();

@@ -4,6 +4,27 @@
 // cluster, faces put on different persons (or 'not:<person>' against a
 // person's face) never do, faces put on one person always do, and faces
 // marked 'not_a_face' take no part.
+//
+// Defaults (issue #18): average linkage at a mean cosine distance of 0.60,
+// chosen on the LFW development set with bench/quality.ts (figures and
+// reasons at the top of vectors/clustering.ts): the best pairwise F1 (0.985)
+// that keeps people seen once alone, with 1.0% of the faces of people seen
+// three times or more left as strangers (DBSCAN eps 0.5, the old default:
+// F1 0.983, 1.4%). Faces under quality 2.75 (minQuality) may join a cluster
+// but never link two: neutral on LFW, it stops blurred faces from forming a
+// junk cluster or bridging people (synthetic chaining case: F1 0.81 -> 0.94).
+// To reproduce with `mnemo sweep`, after one
+// `npm run bench -- quality` (it writes the workspace and the gold CSV):
+//
+//   D=$TMPDIR/mnemo-quality-bench   # (/tmp/mnemo-quality-bench)
+//   mnemo gold import faces $D/gold-faces.csv --config $D/mnemo.yaml
+//   mnemo sweep cluster.threshold=0.56:0.64:0.02 --config $D/mnemo.yaml
+//   mnemo sweep cluster.method=dbscan cluster.eps=0.45:0.55:0.05 --config $D/mnemo.yaml
+//   mnemo sweep cluster.minQuality=0,2.75,3,3.25 --config $D/mnemo.yaml
+//
+// (the sweep's f1 column is the clusters' pairwise F1 against the subjects;
+// its `best` line takes the highest F1 alone, 0.62, which puts three times as
+// many people seen once into someone's cluster as 0.60 for +0.0014 F1).
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
@@ -13,14 +34,20 @@ import { cachedKnnGraph, indexOf, knnGraphCacheDir, knnGraphKey, knnGraphParams,
 import type { KnnGraph } from '../vectors/knn-graph.ts';
 
 export const clusterParams = z.object({
-  /** dbscan: density on cosine distance; average: average linkage, resists chaining (nodes/lib/clustering.ts). */
-  method: z.enum(['dbscan', 'average']).default('dbscan'),
+  /** average: average linkage, resists chaining (the default: see the top of this file); dbscan: density on cosine distance. */
+  method: z.enum(['dbscan', 'average']).default('average'),
   /** dbscan: cosine distance of a neighbourhood (0.50-0.55 was perfect on real faces; face-models.md). */
   eps: z.number().gt(0).max(2).default(0.5),
   /** dbscan: neighbours within eps, the face included, for a core face; 3 turns people seen twice into noise. */
   minPts: z.number().int().min(1).max(200).default(2),
-  /** average: merge while the mean cosine distance between two clusters is below this. */
-  threshold: z.number().gt(0).max(2).default(0.65),
+  /** average: merge while the mean cosine distance between two clusters is below this (0.60 maximised F1 on LFW; see the top of this file). */
+  threshold: z.number().gt(0).max(2).default(0.6),
+  /**
+   * Faces under this quality (the embedder's output length; images drops those under 2.5) may join a
+   * cluster but never link two: blurred and tiny faces resemble each other across people. 0 = off.
+   * 2.75 changes nothing on LFW (3.0 cost 0.001 F1) and stops the junk cluster of the synthetic chaining case.
+   */
+  minQuality: z.number().min(0).max(10).default(2.75),
   /** dbscan: link core faces only when each is in the other's first mutualK neighbours (curbs chaining). */
   mutualK: z.number().int().min(1).max(200).optional(),
   /** The kNN graph (shared with umap: same defaults, one cached graph). */
@@ -76,6 +103,7 @@ export function clusterWithConstraints(graph: KnnGraph, faces: FaceVectors, cons
   const anyExcluded = constraints.excluded.some((flag) => flag === 1);
   const usable = anyExcluded ? withoutPoints(graph, constraints.excluded) : graph;
   const { cannotLink, mustLink } = constraints;
+  const weak = weakFaces(faces, p.minQuality);
   let result: Clustering;
   if (p.method === 'dbscan' && p.minPts - 1 > p.k) throw new Error(`minPts ${p.minPts} needs k >= ${p.minPts - 1} (k is ${p.k})`);
   if (p.method === 'dbscan' && p.minPts - 1 > usable.k) {
@@ -85,8 +113,8 @@ export function clusterWithConstraints(graph: KnnGraph, faces: FaceVectors, cons
     result.isCore.fill(0);
   } else {
     result = p.method === 'dbscan'
-      ? clusterFaces(usable, faces.vectors, faces.dim, { method: 'dbscan', eps: p.eps, minPts: p.minPts, mutualK: p.mutualK, cannotLink, mustLink })
-      : clusterFaces(usable, faces.vectors, faces.dim, { method: 'average', threshold: p.threshold, cannotLink, mustLink });
+      ? clusterFaces(usable, faces.vectors, faces.dim, { method: 'dbscan', eps: p.eps, minPts: p.minPts, mutualK: p.mutualK, cannotLink, mustLink, weak })
+      : clusterFaces(usable, faces.vectors, faces.dim, { method: 'average', threshold: p.threshold, cannotLink, mustLink, weak });
   }
   for (let i = 0; i < faces.n; i++) {
     if (constraints.excluded[i]) {
@@ -103,9 +131,16 @@ export function clusterWithConstraints(graph: KnnGraph, faces: FaceVectors, cons
   return result;
 }
 
+/** 1 for faces whose known quality is under minQuality (none when it is 0 or the faces carry no quality). */
+function weakFaces(faces: FaceVectors, minQuality: number): Uint8Array | undefined {
+  if (minQuality <= 0 || !faces.quality) return undefined;
+  return Uint8Array.from(faces.quality, (quality) => (quality > 0 && quality < minQuality ? 1 : 0));
+}
+
 export const cluster = defineNode({
   name: 'cluster',
-  version: '1',
+  // 2: average linkage re-computes stale pairs lazily (near-ties may merge in another order); minQuality.
+  version: '2',
   description: 'Clusters the accepted faces (one row per face_id) on their cached kNN graph, with photo and human constraints.',
   params: clusterParams,
   // The graph cache's key (settings and KNN_GRAPH_VERSION) is part of the fingerprint.

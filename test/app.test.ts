@@ -89,7 +89,7 @@ test('latest is the newest successful full run, everywhere', { skip }, async () 
 
   const detail = await getRun(ws, partial.runId);
   assert.deepEqual(detail.nodes.map((node) => [node.node, node.status]).sort(), [['cluster', 'done'], ['hash', 'reused'], ['images', 'reused'], ['scan', 'reused'], ['umap', 'reused']], 'assign, below cluster, is left out');
-  assert.equal((detail.params.cluster as { method: string }).method, 'dbscan', 'a run carries its resolved parameters');
+  assert.equal((detail.params.cluster as { method: string }).method, 'average', 'a run carries its resolved parameters');
   const { tables } = await runTables(ws, full.runId);
   assert.deepEqual(Object.keys(tables).sort(), ['clusters', 'duplicates', 'faces', 'files', 'hashes', 'images', 'perceptual_hashes', 'person_assignment', 'pets', 'thumbnails', 'umap']);
 

@@ -27,6 +27,8 @@ export interface FaceVectors {
   contentHash: string;
   /** Rows of the faces of each photo with two or more (different people by definition); absent when built by hand. */
   photos?: number[][];
+  /** Each face's quality (the embedder's raw output length; 0 when unknown); absent when the table has none or built by hand. */
+  quality?: Float32Array;
 }
 
 const ACCEPTED = 'NOT coalesce(rejected, false) AND embedding IS NOT NULL';
@@ -47,20 +49,28 @@ export async function readFaceVectors(facesParquet: string): Promise<FaceVectors
   const connection = await (await streamInstance).connect();
   const rowIds: string[] = [];
   const rowFiles: string[] = [];
+  const rowQuality: number[] = [];
+  let hasQuality = false;
   const chunks: Float32Array[] = [];
   let dim = 0;
   try {
     // Read as a list (FLOAT[512] written to Parquet reads back as FLOAT[]): each
     // row's entry gives its offset and length in the chunk's child floats, so
     // the width needs no probe query (that re-read the whole column).
-    const result = await connection.stream(`SELECT face_id, file_id, embedding::FLOAT[] AS embedding FROM ${source} WHERE ${ACCEPTED}`);
+    // A faces table made by hand (tests) may lack `quality`: read 0 then (the Parquet footer answers this, no scan).
+    const columns = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJS().map((row) => String(row.column_name));
+    hasQuality = columns.includes('quality');
+    const qualitySql = hasQuality ? 'coalesce(quality, 0)::DOUBLE' : '0::DOUBLE';
+    const result = await connection.stream(`SELECT face_id, file_id, embedding::FLOAT[] AS embedding, ${qualitySql} AS quality FROM ${source} WHERE ${ACCEPTED}`);
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       const size = chunk.rowCount;
       const idVector = chunk.getColumnVector(0);
       const fileVector = chunk.getColumnVector(1);
+      const qualityVector = chunk.getColumnVector(3);
       for (let r = 0; r < size; r++) {
         rowIds.push(idVector.getItem(r) as string);
         rowFiles.push(fileVector.getItem(r) as string);
+        rowQuality.push(qualityVector.getItem(r) as number);
       }
       const list = duckdbBindings.data_chunk_get_vector(chunk.chunk, 2);
       const entryBytes = duckdbBindings.vector_get_data(list, size * 16);
@@ -92,6 +102,8 @@ export async function readFaceVectors(facesParquet: string): Promise<FaceVectors
     rowOf[i] = ids.length - 1;
   }
   const n = ids.length;
+  const quality = new Float32Array(n);
+  rowQuality.forEach((value, i) => (quality[rowOf[i]!] = value));
   const vectors = new Float32Array(n * dim);
   let i = 0;
   for (const chunk of chunks) {
@@ -99,7 +111,7 @@ export async function readFaceVectors(facesParquet: string): Promise<FaceVectors
   }
   const hash = createHash('sha256').update(`${n}:${dim}\n${ids.join('\n')}\n`);
   hash.update(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
-  return { n, dim, ids, vectors, contentHash: hash.digest('hex').slice(0, 32), photos: groupByFile(rowFiles, rowOf) };
+  return { n, dim, ids, vectors, contentHash: hash.digest('hex').slice(0, 32), photos: groupByFile(rowFiles, rowOf), quality: hasQuality ? quality : undefined };
 }
 
 /** Distinct rows per file_id, for files with two or more, ordered by their first row. */
