@@ -29,6 +29,7 @@ import { statSync } from 'node:fs';
 import { parquetSource } from '../datasets/parquet.ts';
 import { latestRunId, runOutputs } from '../datasets/run-registry.ts';
 import { averageLinkage } from '../vectors/clustering.ts';
+import { dot } from '../vectors/dot.ts';
 import { readFaceVectors } from '../vectors/face-vectors.ts';
 import { bruteForceKnnGraph } from '../vectors/knn-graph.ts';
 import type { MergeSuggestion, MergeSuggestions, PersonSubclusters, SimilarPeople, SimilarPerson, Subcluster } from './api-types.ts';
@@ -456,18 +457,5 @@ function unitMean(vectors: Float32Array, dim: number, rows: Int32Array): Float32
   return m;
 }
 
-/** Dot product of two rows; four accumulators let V8 overlap the multiply-adds. */
-function dot(x: Float32Array, xAt: number, y: Float32Array, yAt: number, dim: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let d = 0;
-  for (; d + 3 < dim; d += 4) {
-    s0 += x[xAt + d]! * y[yAt + d]!;
-    s1 += x[xAt + d + 1]! * y[yAt + d + 1]!;
-    s2 += x[xAt + d + 2]! * y[yAt + d + 2]!;
-    s3 += x[xAt + d + 3]! * y[yAt + d + 3]!;
-  }
-  for (; d < dim; d++) s0 += x[xAt + d]! * y[yAt + d]!;
-  return s0 + s1 + s2 + s3;
-}
 
 const round = (value: number): number => Math.round(value * 1000) / 1000;

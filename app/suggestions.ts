@@ -17,6 +17,7 @@ import type { Catalog } from '../datasets/catalog.ts';
 import { facesByPerson, readJournal, type JournalState } from '../datasets/persons.ts';
 import { latestRunId, runOutputs } from '../datasets/run-registry.ts';
 import { indexOf, readFaceVectors, type FaceVectors } from '../vectors/face-vectors.ts';
+import { dot } from '../vectors/dot.ts';
 import type { ClusterSuggestion, ReviewItem, ReviewQueue } from './api-types.ts';
 import { translated } from './errors.ts';
 import type { Workspace } from './workspace.ts';
@@ -242,11 +243,6 @@ function manualPairs(manual: Map<number, string[]>): Set<string> {
   return pairs;
 }
 
-function dot(vectors: Float32Array, a: number, b: number, dim: number): number {
-  let sum = 0;
-  for (let d = 0; d < dim; d++) sum += vectors[a + d]! * vectors[b + d]!;
-  return sum;
-}
 
 /** Puts (person, score) into a face's best list, which stays sorted, best first, one entry per person. */
 function offer(table: BestPersons, slot: number, personId: number, score: number): void {
@@ -376,7 +372,7 @@ function addManualFaces(run: RunFaces, table: ScoreTable, added: string[], journ
     for (let o = 0; o < table.open.length; o++) {
       const i = table.open[o]!;
       if (journal.get(ids[i]!)?.not.includes(personId)) continue;
-      offer(table, o, personId, dot(vectors, i * dim, row * dim, dim));
+      offer(table, o, personId, dot(vectors, i * dim, vectors, row * dim, dim));
     }
   }
 }
@@ -476,7 +472,7 @@ function evidence(run: RunFaces, decisions: Decisions, item: ReviewItem): string
   const { dim, vectors } = run.faces;
   const face = run.index.get(item.faceIds[0]!)!;
   const byLikeness = (rows: number[]) =>
-    rows.map((row) => ({ row, similarity: dot(vectors, face * dim, row * dim, dim) })).sort((a, b) => b.similarity - a.similarity).map((r) => r.row);
+    rows.map((row) => ({ row, similarity: dot(vectors, face * dim, vectors, row * dim, dim) })).sort((a, b) => b.similarity - a.similarity).map((r) => r.row);
   const manual = (decisions.manual.get(item.personId) ?? []).map((id) => run.index.get(id)).filter((i): i is number => i !== undefined);
   const ruled = new Set(manual);
   const automatic = (run.rowsOfPerson.get(item.personId) ?? []).filter((row) => !ruled.has(row) && !isDecided(decisions.journal, run.faces.ids[row]!));

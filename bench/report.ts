@@ -14,6 +14,7 @@ import { writeParquetColumns } from '../datasets/parquet.ts';
 import { acquireRunLock } from '../datasets/run-lock.ts';
 import type { ColumnType } from '../datasets/schema.ts';
 import type { Store } from '../datasets/store.ts';
+import { random } from './lib/synthetic-store.ts';
 
 const FACES = Number(process.argv[2] ?? 100_000);
 const PERSONS = Math.max(2, Math.floor(FACES / 10));
@@ -23,9 +24,6 @@ const GOLD_PETS = Math.min(500, PETS);
 
 const table = (columns: Record<string, ColumnType>) => ({ description: 'bench', columns });
 
-function random(seed: number): () => number {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
 
 interface Clustering {
   cluster: (number | null)[];

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Workspace } from '../app/workspace.ts';
 import { parquetSource, writeParquetColumns } from '../datasets/parquet.ts';
 import { buildServer } from '../workbench/server/server.ts';
-import { syntheticStore } from './lib/synthetic-store.ts';
+import { random, syntheticStore } from './lib/synthetic-store.ts';
 
 const FACES = Number(process.argv[2] ?? 100_000);
 const DIM = 512;
@@ -27,9 +27,6 @@ const SPREAD = 0.7;
 const PORT = 7707;
 const HOST = `127.0.0.1:${PORT}`;
 
-function random(seed: number): () => number {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
 
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

@@ -76,6 +76,7 @@
 // faces a human said are different people), `mustLink` pairs always do (a
 // human put both on one person). Each cluster keeps the set of cannot-link
 // groups it touches; a union whose two sides touch a common group is refused.
+import { dot } from './dot.ts';
 import type { KnnGraph } from './knn-graph.ts';
 
 export interface ClusterConstraints {
@@ -223,8 +224,8 @@ export function averageLinkage(graph: KnnGraph, vectors: Float32Array, dim: numb
   const linkage = (a: number, b: number): number => {
     const sa = sums[a];
     const sb = sums[b];
-    const dot = dotOf(sa ?? vectors, sa ? 0 : a * dim, sb ?? vectors, sb ? 0 : b * dim, dim);
-    return 1 - dot / (sets.size[a]! * sets.size[b]!);
+    const sumOfPairs = dot(sa ?? vectors, sa ? 0 : a * dim, sb ?? vectors, sb ? 0 : b * dim, dim);
+    return 1 - sumOfPairs / (sets.size[a]! * sets.size[b]!);
   };
 
   // Candidate neighbours per root: clusters joined by a kNN edge under the threshold.
@@ -312,19 +313,6 @@ export function averageLinkage(graph: KnnGraph, vectors: Float32Array, dim: numb
   return clustering;
 }
 
-/** Dot product of two rows; four accumulators let V8 overlap the multiply-adds (the hot loop of average linkage). */
-function dotOf(x: Float64Array | Float32Array, xOffset: number, y: Float64Array | Float32Array, yOffset: number, dim: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let d = 0;
-  for (; d + 3 < dim; d += 4) {
-    s0 += x[xOffset + d]! * y[yOffset + d]!;
-    s1 += x[xOffset + d + 1]! * y[yOffset + d + 1]!;
-    s2 += x[xOffset + d + 2]! * y[yOffset + d + 2]!;
-    s3 += x[xOffset + d + 3]! * y[yOffset + d + 3]!;
-  }
-  for (; d < dim; d++) s0 += x[xOffset + d]! * y[yOffset + d]!;
-  return s0 + s1 + s2 + s3;
-}
 
 /** Union-find whose roots remember the cannot-link groups their members belong to. */
 export class ConstrainedUnionFind {

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { runInWorker } from '../dag/worker-pool.ts';
 import type { KnnWorkerInput, KnnWorkerProgress, KnnWorkerResult } from './knn-worker.ts';
+import { dot } from './dot.ts';
 
 /**
  * Bump when buildKnnGraph's graph for the same vectors and parameters changes
@@ -77,7 +78,7 @@ export function bruteForceKnnGraph(vectors: Float32Array, dim: number, k: number
     const a = i * dim;
     for (let j = i + 1; j < n; j++) {
       const b = j * dim;
-      const distance = 1 - dotProduct(vectors, a, b, dim);
+      const distance = 1 - dot(vectors, a, vectors, b, dim);
       offer(indices, distances, i * kk, kk, j, distance);
       offer(indices, distances, j * kk, kk, i, distance);
     }
@@ -108,19 +109,6 @@ export function knnRecall(approximate: KnnGraph, exact: KnnGraph): number {
   return found / (exact.n * k);
 }
 
-/** Dot product of two rows; four accumulators let V8 overlap the multiply-adds (about 2x over one). */
-function dotProduct(vectors: Float32Array, a: number, b: number, dim: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let d = 0;
-  for (; d + 3 < dim; d += 4) {
-    s0 += vectors[a + d]! * vectors[b + d]!;
-    s1 += vectors[a + d + 1]! * vectors[b + d + 1]!;
-    s2 += vectors[a + d + 2]! * vectors[b + d + 2]!;
-    s3 += vectors[a + d + 3]! * vectors[b + d + 3]!;
-  }
-  for (; d < dim; d++) s0 += vectors[a + d]! * vectors[b + d]!;
-  return s0 + s1 + s2 + s3;
-}
 
 /** Inserts (index, distance) into a sorted fixed-size row if it beats the current worst. */
 function offer(indices: Int32Array, distances: Float32Array, row: number, k: number, index: number, distance: number): void {

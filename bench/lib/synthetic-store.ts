@@ -15,7 +15,8 @@ const FIXTURE_PHOTOS = ['obama.jpg', 'obama2.jpg', 'biden.jpg', 'obama-720p.jpg'
 
 const table = (columns: Record<string, ColumnType>) => ({ description: 'bench', columns });
 
-function random(seed: number): () => number {
+/** A seeded linear congruential generator in [0, 1): the benches' stores are the same every time. */
+export function random(seed: number): () => number {
   return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 }
 

@@ -14,6 +14,7 @@ import { readOnlyQuery } from '../../datasets/read-only-sql.ts';
 import { Store } from '../../datasets/store.ts';
 import { repoRoot } from '../fixtures.ts';
 import { crashRegistry } from './crash-child.ts';
+import { seededRandom } from '../../reports/statistics.ts'; // mulberry32: a failing campaign can be replayed
 
 export interface CampaignResult {
   attempts: number;
@@ -21,17 +22,6 @@ export interface CampaignResult {
   failures: string[];
 }
 
-/** mulberry32: a small seeded generator, so a failing campaign can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function spawnKilled(args: string[], delayMs: number): Promise<{ output: string; killed: boolean }> {
   return new Promise((resolve) => {
@@ -64,7 +54,7 @@ async function journal(store: Store): Promise<{ batches: string[]; rows: Map<num
 }
 
 export async function killCampaign(options: { dir: string; kills: number; seed: number; log?: (line: string) => void }): Promise<CampaignResult> {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const photos = join(options.dir, 'photos', 'Фото');
   mkdirSync(photos, { recursive: true });
   for (let i = 0; i < 300; i++) writeFileSync(join(photos, `img-${String(i).padStart(4, '0')}.jpg`), `photo ${i % 250}`.repeat(200));

@@ -4,6 +4,7 @@
 // different-person max ~0.42), and families of look-alike people add the
 // overlap that makes clustering chain at archive scale.
 import { mulberry32 } from '../../vectors/umap-fast.ts';
+import { dot } from '../../vectors/dot.ts';
 
 export interface SyntheticOptions {
   /** Number of faces. */
@@ -264,11 +265,6 @@ function normalise(v: Float32Array): void {
   for (let d = 0; d < v.length; d++) v[d] = v[d]! * scale;
 }
 
-function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, dim: number): number {
-  let sum = 0;
-  for (let d = 0; d < dim; d++) sum += a[aOffset + d]! * b[bOffset + d]!;
-  return sum;
-}
 
 function quantile(values: number[], q: number): number {
   if (values.length === 0) return NaN;
