@@ -25,7 +25,6 @@
 // faces at a tighter threshold than the run's clustering, faces of one photo
 // never together. Large persons cluster a sample and the other faces join
 // the nearest group, so a 5,000-face person costs little more than a 300-face one.
-import { statSync } from 'node:fs';
 import { parquetSource } from '../datasets/parquet.ts';
 import { latestRunId, runOutputs } from '../datasets/run-registry.ts';
 import { averageLinkage } from '../vectors/clustering.ts';
@@ -98,19 +97,6 @@ interface CatalogState {
 const catalogStates = new Map<string, { signature: string; state: Promise<CatalogState> }>();
 const loadedFaces = new Map<string, { key: string; faces: Promise<RunFaces> }>();
 
-/** Changes whenever a write to the catalog commits: DuckDB writes the database file or its write-ahead log. */
-function catalogSignature(path: string): string {
-  const stamp = (file: string) => {
-    try {
-      const stat = statSync(file, { bigint: true });
-      return `${stat.mtimeNs}:${stat.size}`;
-    } catch {
-      return 'none';
-    }
-  };
-  return `${stamp(path)}|${stamp(`${path}.wal`)}`;
-}
-
 function readCatalogState(workspace: Workspace): Promise<CatalogState> {
   return translated(() =>
     workspace.store.read(async (catalog) => {
@@ -132,8 +118,8 @@ function remember<V>(cache: Map<string, V>, key: string, entry: V, promise: Prom
 
 /** The persons table and, when there is a latest run with faces and assignments, its faces. */
 async function snapshot(workspace: Workspace): Promise<{ persons: Map<number, PersonInfo>; run: RunFaces | null }> {
-  const { dataDir, catalogPath } = workspace.store;
-  const signature = catalogSignature(catalogPath);
+  const { dataDir } = workspace.store;
+  const signature = workspace.store.stamp();
   let known = catalogStates.get(dataDir);
   if (known?.signature !== signature) {
     known = { signature, state: readCatalogState(workspace) };

@@ -130,6 +130,12 @@ describe('merge candidates and split suggestions in a browser', { skip, concurre
     }, 90_000);
     assert.ok(joe.personId > 0);
     await until('Mixed without Biden', async () => ((await facesOf(server, ids.mixed)).some((id) => biden.includes(id)) ? undefined : true), 90_000);
+    // The pages show the split at once; the suggestions follow the run, so wait for the re-match to confirm it.
+    await until('the re-match', async () => {
+      const page = await get<{ items: { pending?: boolean }[] }>(server, `/api/people/${joe.personId}/faces?limit=500`);
+      return page.items.some((face) => face.pending) ? undefined : true;
+    }, 90_000);
+    await server.context.runs.idle();
     const subclusters = page.waitForResponse((response) => response.url().includes(`/api/people/${ids.mixed}/subclusters`));
     await page.reload();
     await subclusters;
