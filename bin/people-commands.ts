@@ -124,10 +124,10 @@ const metrics: Command = {
 const sweep: Command = {
   summary: 'run cluster + assign once per parameter setting and compare them (F1, ARI, strangers)',
   usage: `mnemo sweep node.param=A:B:STEP node.param=A,B ... [--config FILE] [--json]
-  e.g. mnemo sweep cluster.eps=0.35:0.65:0.05 cluster.minPts=2,3`,
+  e.g. mnemo sweep cluster.threshold=0.5:0.7:0.05 cluster.minQuality=0,2.75`,
   options: { ...common, json: { type: 'boolean' } },
   async run(values, args) {
-    if (args.length === 0) throw new UsageError('give at least one node.param=values, e.g. cluster.eps=0.35:0.65:0.05');
+    if (args.length === 0) throw new UsageError('give at least one node.param=values, e.g. cluster.threshold=0.5:0.7:0.05');
     const { parseSweepAxis, sweepWorkspace } = await import('../app/sweeps.ts');
     const axes = args.map(parseSweepAxis);
     const result = await sweepWorkspace(await workspaceOf(values), axes, {
