@@ -174,27 +174,38 @@ function detectionSpec(faces: FaceGold[], runs: RunGoldView[]): SectionSpec {
   };
 }
 
+/**
+ * Precision and recall of one kind of pet against gold: of the pets the run
+ * labelled `kind`, the share gold says are right; of the pets gold says are
+ * that kind, the share the run found as it. `labels[i]` is the run's label of
+ * `pets[i]` (null: not found); `weights` repeat items (the bootstrap). NaN: nothing to divide by.
+ */
+export function petKindScores(pets: readonly PetGold[], labels: readonly (string | null)[], kind: string, weights?: ArrayLike<number>): { precision: number; recall: number; found: number; known: number } {
+  let found = 0, foundRight = 0, known = 0, knownFound = 0;
+  pets.forEach((pet, i) => {
+    const weight = weights ? weights[i]! : 1;
+    const right = pet.correct && (pet.label === null || pet.label === kind);
+    if (labels[i] === kind) {
+      found += weight;
+      if (right) foundRight += weight;
+    }
+    if (pet.correct && pet.label === kind) {
+      known += weight;
+      if (labels[i] === kind) knownFound += weight;
+    }
+  });
+  return { precision: ratio(foundRight, found), recall: ratio(knownFound, known), found, known };
+}
+
 function petsSpec(pets: PetGold[], runs: RunGoldView[]): SectionSpec {
   const labelsBy = runs.map((run) => pets.map((pet) => run.pets!.get(pet.pet_id) ?? null));
   const kinds = [...new Set([...pets.map((pet) => pet.label), ...labelsBy.flat()].filter((kind): kind is string => kind !== null))].sort();
   return {
     key: 'pets', title: 'pets per kind', items: pets.length, metrics: kinds.flatMap((kind) => [`${kind} precision`, `${kind} recall`]),
-    evaluate: labelsBy.map((labels) => (weights) =>
-      kinds.flatMap((kind) => {
-        let found = 0, foundRight = 0, known = 0, knownFound = 0;
-        pets.forEach((pet, i) => {
-          const right = pet.correct && (pet.label === null || pet.label === kind);
-          if (labels[i] === kind) {
-            found += weights[i]!;
-            if (right) foundRight += weights[i]!;
-          }
-          if (pet.correct && pet.label === kind) {
-            known += weights[i]!;
-            if (labels[i] === kind) knownFound += weights[i]!;
-          }
-        });
-        return [ratio(foundRight, found), ratio(knownFound, known)];
-      })),
+    evaluate: labelsBy.map((labels) => (weights) => kinds.flatMap((kind) => {
+      const { precision, recall } = petKindScores(pets, labels, kind, weights);
+      return [precision, recall];
+    })),
     right: labelsBy.map((labels) => pets.map((pet, i) => (pet.correct ? labels[i] !== null && (pet.label === null || labels[i] === pet.label) : labels[i] === null))),
   };
 }

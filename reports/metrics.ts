@@ -10,6 +10,7 @@ import { readJournal } from '../datasets/persons.ts';
 import { runOutputs } from '../datasets/run-registry.ts';
 import type { Store } from '../datasets/store.ts';
 import { adjustedRandIndex, pairwiseScores, type PairwiseScores } from '../vectors/cluster-metrics.ts';
+import { petKindScores } from './accuracy.ts';
 
 export interface IdentityScores extends PairwiseScores {
   ari: number;
@@ -30,7 +31,13 @@ export interface RunMetrics {
   assignment: IdentityScores | null;
   clusters: IdentityScores | null;
   detection: { precision: number | null; recall: number | null; truePositives: number; falsePositives: number; falseNegatives: number } | null;
-  pets: { precision: number | null; labelAccuracy: number | null; checked: number } | null;
+  pets: {
+    precision: number | null;
+    labelAccuracy: number | null;
+    checked: number;
+    /** Per kind (cat, dog): of the pets found as the kind, the share right; of the gold pets of the kind, the share found as it. */
+    byKind: { kind: string; precision: number | null; recall: number | null; found: number; known: number }[];
+  } | null;
 }
 
 interface ReferenceFace {
@@ -115,10 +122,18 @@ export async function runMetrics(store: Store, runId: number): Promise<RunMetric
     const labels = new Map((await queryRows<{ pet_id: string; label: string }>(`SELECT pet_id, lower(label) AS label FROM ${parquetSource(tables.pets)}`)).map((row) => [row.pet_id, row.label]));
     const checked = petsGold.filter((pet) => labels.has(pet.pet_id));
     const labelled = checked.filter((pet) => pet.correct && pet.label !== null);
+    // Every gold pet counts for the kinds: one the run did not find lowers its kind's recall.
+    const runLabels = petsGold.map((pet) => labels.get(pet.pet_id) ?? null);
+    const kinds = [...new Set([...petsGold.map((pet) => pet.label), ...runLabels].filter((kind): kind is string => kind !== null))].sort();
+    const orNull = (x: number) => (Number.isNaN(x) ? null : x);
     pets = {
       checked: checked.length,
       precision: checked.length ? checked.filter((pet) => pet.correct).length / checked.length : null,
       labelAccuracy: labelled.length ? labelled.filter((pet) => labels.get(pet.pet_id) === pet.label).length / labelled.length : null,
+      byKind: kinds.map((kind) => {
+        const scores = petKindScores(petsGold, runLabels, kind);
+        return { kind, precision: orNull(scores.precision), recall: orNull(scores.recall), found: scores.found, known: scores.known };
+      }),
     };
   }
 
@@ -157,6 +172,9 @@ export function formatMetrics(m: RunMetrics): string {
     scores('clusters', m.clusters),
     m.detection ? `detection: precision ${pct(m.detection.precision)}, recall ${pct(m.detection.recall)} (TP ${m.detection.truePositives}, FP ${m.detection.falsePositives}, FN ${m.detection.falseNegatives})` : 'detection: -',
   ];
-  if (m.pets) lines.push(`pets: precision ${pct(m.pets.precision)}, label accuracy ${pct(m.pets.labelAccuracy)} (${m.pets.checked} checked)`);
+  if (m.pets) {
+    lines.push(`pets: precision ${pct(m.pets.precision)}, label accuracy ${pct(m.pets.labelAccuracy)} (${m.pets.checked} checked)`);
+    for (const k of m.pets.byKind) lines.push(`  ${k.kind}: precision ${pct(k.precision)} of ${k.found} found, recall ${pct(k.recall)} of ${k.known} in gold`);
+  }
   return lines.join('\n');
 }
