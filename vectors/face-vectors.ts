@@ -38,12 +38,40 @@ const ACCEPTED = 'NOT coalesce(rejected, false) AND embedding IS NOT NULL';
 // connection of this in-memory instance, never on the shared scratch one.
 let streamInstance: Promise<DuckDBInstance> | undefined;
 
+/** Face sets read lately, by file and its identity on disk: the latest run's and one more. */
+const KEPT_FACE_SETS = 2;
+const keptFaceSets = new Map<string, Promise<FaceVectors>>();
+
+/**
+ * The accepted faces of a faces Parquet file (see readFaceVectorsFromFile).
+ * A run's Parquet never changes once written (a new one is a new file), so
+ * the last face sets read stay in memory: in the workbench's process cluster,
+ * assign and umap of each re-match, the review queue and merge candidates
+ * share one read. Callers must not modify what they get.
+ */
+export function readFaceVectors(facesParquet: string): Promise<FaceVectors> {
+  let key: string;
+  try {
+    const stat = statSync(facesParquet, { bigint: true });
+    key = `${facesParquet}\n${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+  } catch {
+    return readFaceVectorsFromFile(facesParquet); // missing: let the read say so
+  }
+  let faces = keptFaceSets.get(key);
+  if (faces) keptFaceSets.delete(key); // most recently used last
+  else faces = readFaceVectorsFromFile(facesParquet);
+  keptFaceSets.set(key, faces);
+  faces.catch(() => keptFaceSets.get(key) === faces && keptFaceSets.delete(key));
+  while (keptFaceSets.size > KEPT_FACE_SETS) keptFaceSets.delete(keptFaceSets.keys().next().value!);
+  return faces;
+}
+
 /**
  * Reads the accepted faces of a faces Parquet file, one row per face_id, in
  * one plain scan: deduplicating and ordering in DuckDB (GROUP BY / ORDER BY
  * over the 2 KB embeddings) took 2-3x longer than the scan itself at 50k faces.
  */
-export async function readFaceVectors(facesParquet: string): Promise<FaceVectors> {
+async function readFaceVectorsFromFile(facesParquet: string): Promise<FaceVectors> {
   const source = parquetSource(facesParquet);
   streamInstance ??= DuckDBInstance.create(':memory:');
   const connection = await (await streamInstance).connect();
