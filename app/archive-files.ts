@@ -6,7 +6,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { Catalog } from '../datasets/catalog.ts';
-import { latestRunId, runById } from '../datasets/run-registry.ts';
+import { hasRunViews, latestRunId, runById } from '../datasets/run-registry.ts';
 import { filePath } from '../files/file-path.ts';
 import { notFound, translated } from './errors.ts';
 import type { Workspace } from './workspace.ts';
@@ -44,8 +44,7 @@ export async function sourceRoots(catalog: Catalog): Promise<Map<string, string>
 export async function archiveRows(catalog: Catalog, fileIds: readonly string[]): Promise<{ rows: Map<string, ArchiveFileRow>; roots: Map<string, string> }> {
   if (fileIds.length === 0) return { rows: new Map(), roots: new Map() }; // DuckDB cannot type an empty list
   const { listValue } = await import('@duckdb/node-api');
-  const views = await catalog.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_views() WHERE schema_name = 'latest' AND view_name = 'files'");
-  if (!views[0]?.n) return { rows: new Map(), roots: new Map() };
+  if (!(await hasRunViews(catalog, 'latest', ['files']))) return { rows: new Map(), roots: new Map() };
   const rows = await catalog.rows<ArchiveFileRow>(ARCHIVE_FILES_SQL, [listValue([...fileIds])]);
   return { rows: new Map(rows.map((row) => [row.file_id, row])), roots: await sourceRoots(catalog) };
 }

@@ -11,6 +11,7 @@ import type { Catalog } from '../datasets/catalog.ts';
 import { archiveRows, realArchivePath } from './archive-files.ts';
 import { AppError, invalid, notFound, translated } from './errors.ts';
 import type { Workspace } from './workspace.ts';
+import { hasRunViews } from '../datasets/run-registry.ts';
 
 export const MIN_CROP_SIZE = 32;
 export const MAX_CROP_SIZE = 512;
@@ -108,8 +109,7 @@ export async function faceCrops(workspace: Workspace, faceIds: readonly string[]
 
 async function faceBoxes(catalog: Catalog, faceIds: string[]): Promise<FaceBox[]> {
   const { listValue } = await import('@duckdb/node-api');
-  const views = await catalog.rows<{ n: number }>("SELECT count(DISTINCT view_name) AS n FROM duckdb_views() WHERE schema_name = 'latest' AND view_name IN ('faces', 'files')");
-  if ((views[0]?.n ?? 0) < 2) return [];
+  if (!(await hasRunViews(catalog, 'latest', ['faces', 'files']))) return [];
   return catalog.rows<FaceBox>(FACE_BOXES_SQL, [listValue(faceIds)]);
 }
 

@@ -7,12 +7,12 @@
 // that take seconds to build and parse, against 3.9 MB of Arrow that
 // the page reads in milliseconds.
 import { makeData, makeVector, Table, tableToIPC, Utf8 } from 'apache-arrow';
-import type { Catalog } from '../datasets/catalog.ts';
 import { readColumns } from '../datasets/column-reader.ts';
 import type { FaceMap, FaceMapColumns } from './api-types.ts';
 import { translated } from './errors.ts';
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
+import { hasRunViews } from '../datasets/run-registry.ts';
 
 export type { FaceMap, FaceMapColumns };
 
@@ -32,12 +32,6 @@ const NEEDED_VIEWS = ['umap', 'clusters', 'person_assignment', 'faces'];
 const KEPT_MAPS = 2;
 const kept = new Map<string, Promise<FaceMapColumns>>();
 
-async function hasViews(catalog: Catalog, schema: string): Promise<boolean> {
-  const rows = await catalog.rows<{ view_name: string }>('SELECT DISTINCT view_name FROM duckdb_views() WHERE schema_name = $1', [schema]);
-  const names = new Set(rows.map((row) => row.view_name));
-  return NEEDED_VIEWS.every((view) => names.has(view));
-}
-
 function emptyMap(runId: number): FaceMapColumns {
   return { runId, faceIds: [], x: new Float32Array(0), y: new Float32Array(0), cluster: new Int32Array(0), person: new Int32Array(0), stranger: new Uint8Array(0), quality: new Float32Array(0) };
 }
@@ -45,7 +39,7 @@ function emptyMap(runId: number): FaceMapColumns {
 async function loadColumns(workspace: Workspace, runId: number): Promise<FaceMapColumns> {
   const schema = `run${runId}`;
   const columns = await translated(() =>
-    workspace.store.read(async (catalog) => ((await hasViews(catalog, schema)) ? readColumns(catalog.connection, FACE_MAP_SQL(schema)) : null)),
+    workspace.store.read(async (catalog) => ((await hasRunViews(catalog, schema, NEEDED_VIEWS)) ? readColumns(catalog.connection, FACE_MAP_SQL(schema)) : null)),
   );
   if (!columns) return emptyMap(runId);
   const [x, y] = normalise(columns.x as Float64Array, columns.y as Float64Array);

@@ -13,7 +13,7 @@
 import type { Catalog } from '../datasets/catalog.ts';
 import { facesByPerson, readJournal, type JournalState, type Person } from '../datasets/persons.ts';
 import { readColumns } from '../datasets/column-reader.ts';
-import { latestRunId } from '../datasets/run-registry.ts';
+import { hasRunViews, latestRunId } from '../datasets/run-registry.ts';
 import type { Store } from '../datasets/store.ts';
 import type { FaceRow } from './api-types.ts';
 import { applyPendingDecisions, type EffectiveAssignment } from './pending-decisions.ts';
@@ -98,12 +98,6 @@ export interface PeopleSnapshot {
   index: PeopleIndex | null;
 }
 
-async function hasViews(catalog: Catalog, schema: string, views: string[]): Promise<boolean> {
-  const rows = await catalog.rows<{ view_name: string }>('SELECT DISTINCT view_name FROM duckdb_views() WHERE schema_name = $1', [schema]);
-  const names = new Set(rows.map((row) => row.view_name));
-  return views.every((view) => names.has(view));
-}
-
 /** Every face of the latest run: numbers as typed columns, the photos' paths once per photo. */
 async function loadRunFaces(catalog: Catalog, runId: number): Promise<RunFaces> {
   const files = await readColumns(catalog.connection, 'SELECT file_id, source, path FROM latest.files ORDER BY file_id');
@@ -186,7 +180,7 @@ export class PeopleSnapshots {
       const runId = await latestRunId(catalog);
       let run: RunFaces | null = null;
       if (runId !== null && previousRun?.runId === runId) run = previousRun;
-      else if (runId !== null && (await hasViews(catalog, 'latest', FACE_ROW_VIEWS))) run = await loadRunFaces(catalog, runId);
+      else if (runId !== null && (await hasRunViews(catalog, 'latest', FACE_ROW_VIEWS))) run = await loadRunFaces(catalog, runId);
       return { persons, manualFaces, run, index: run ? indexPeople(run, journal, persons) : null };
     });
     // A write during the load leaves the new stamp unequal to the files: the next get() loads again.

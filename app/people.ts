@@ -5,7 +5,6 @@
 // in-memory snapshot (people-snapshot.ts): the latest run's faces with the
 // decisions made since applied, so a decision shows at once and the
 // background cluster + assign run confirms it; clusters come from the run.
-import { listValue } from '@duckdb/node-api';
 import type { Catalog } from '../datasets/catalog.ts';
 import { Persons, type BatchRecord, type BatchResult, type Person } from '../datasets/persons.ts';
 import type { ClusterEntry, DirectoryEntry, FaceRow, Page } from './api-types.ts';
@@ -13,6 +12,7 @@ import { invalid, notFound, translated } from './errors.ts';
 import { FACE_ROW_VIEWS, FACE_ROWS_SQL, faceRowAt, PeopleSnapshots, type PeopleSnapshot } from './people-snapshot.ts';
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
+import { hasRunViews } from '../datasets/run-registry.ts';
 
 export type { ClusterEntry, DirectoryEntry, FaceRow, Page };
 
@@ -53,14 +53,6 @@ function pageOf(paging: Paging): { offset: number; limit: number } {
 /** The schema name of a run's views: `latest` or `run<ID>`. */
 function schemaOf(ref: RunRef | number): string {
   return ref === 'latest' ? 'latest' : `run${ref}`;
-}
-
-async function hasViews(catalog: Catalog, schema: string, views: string[]): Promise<boolean> {
-  const [row] = await catalog.rows<{ n: number }>(
-    'SELECT count(DISTINCT view_name) AS n FROM duckdb_views() WHERE schema_name = $1 AND list_contains($2::VARCHAR[], view_name)',
-    [schema, listValue(views)],
-  );
-  return (row?.n ?? 0) === views.length;
 }
 
 function requirePerson(snapshot: PeopleSnapshot, personId: number): void {
@@ -142,7 +134,7 @@ export class People {
   /** How the latest run assigned a person's faces: faces per method. */
   async methodsOf(personId: number): Promise<{ method: string; faces: number }[] | null> {
     return this.read(async (catalog) => {
-      if (!(await hasViews(catalog, 'latest', ['person_assignment']))) return null;
+      if (!(await hasRunViews(catalog, 'latest', ['person_assignment']))) return null;
       return catalog.rows<{ method: string; faces: number }>('SELECT method, count(*) AS faces FROM latest.person_assignment WHERE person_id = $1 GROUP BY method ORDER BY method', [personId]);
     });
   }
@@ -179,7 +171,7 @@ export class People {
     const runId = await resolveRun(this.workspace, ref);
     return this.read(async (catalog) => {
       const schema = schemaOf(ref === 'latest' ? 'latest' : runId);
-      if (!(await hasViews(catalog, schema, ['clusters', 'faces', 'person_assignment']))) return [];
+      if (!(await hasRunViews(catalog, schema, ['clusters', 'faces', 'person_assignment']))) return [];
       const rows = await catalog.rows<{ cluster_id: number; faces: number; person_id: number | null; person_faces: number; cover_face_id: string }>(
         `${CLUSTERS_SQL(schema)} ${options.unnamed ? 'HAVING t.person_id IS NULL' : ''} ORDER BY faces DESC, cluster_id`,
       );
@@ -199,7 +191,7 @@ export class People {
   private async facesWhere(schema: string, where: string, values: unknown[], order: string, paging: Paging): Promise<Page<FaceRow>> {
     const { offset, limit } = pageOf(paging);
     return this.read(async (catalog) => {
-      if (!(await hasViews(catalog, schema, FACE_ROW_VIEWS))) return { total: 0, offset, limit, items: [] };
+      if (!(await hasRunViews(catalog, schema, FACE_ROW_VIEWS))) return { total: 0, offset, limit, items: [] };
       const base = `SELECT * FROM (${FACE_ROWS_SQL(schema)}) WHERE ${where}`;
       const [{ total }] = (await catalog.rows<{ total: number }>(`SELECT count(*) AS total FROM (${base})`, values)) as [{ total: number }];
       const rows = await catalog.rows(`${base} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, values);

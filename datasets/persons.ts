@@ -13,6 +13,7 @@ import { userInfo } from 'node:os';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog } from './catalog.ts';
 import type { Store } from './store.ts';
+import { hasRunViews } from './run-registry.ts';
 
 export type Target =
   | { kind: 'person'; personId: number }
@@ -420,8 +421,7 @@ async function requirePerson(catalog: Catalog, personId: number, options: { assi
 
 /** Refuses face ids that the newest run's faces table does not know (typos); skipped before any run has faces. */
 async function requireKnownFaces(catalog: Catalog, faceIds: string[]): Promise<void> {
-  const [view] = await catalog.rows<{ n: number }>("SELECT count(*) AS n FROM duckdb_views() WHERE schema_name = 'latest' AND view_name = 'faces'");
-  if (!view?.n) return;
+  if (!(await hasRunViews(catalog, 'latest', ['faces']))) return;
   const known = await catalog.rows<{ face_id: string }>('SELECT DISTINCT face_id FROM latest.faces WHERE list_contains($1::VARCHAR[], face_id)', [listValue(faceIds)]);
   const knownIds = new Set(known.map((row) => row.face_id));
   const unknown = faceIds.filter((id) => !knownIds.has(id));

@@ -100,6 +100,13 @@ export interface RunNodeRow {
   message: string | null;
 }
 
+/** Whether a run's schema (`latest`, `run<ID>`) has every one of these table views (a run may lack nodes). */
+export async function hasRunViews(catalog: Catalog, schema: string, views: readonly string[]): Promise<boolean> {
+  const rows = await catalog.rows<{ view_name: string }>('SELECT DISTINCT view_name FROM duckdb_views() WHERE schema_name = $1', [schema]);
+  const names = new Set(rows.map((row) => row.view_name));
+  return views.every((view) => names.has(view));
+}
+
 export async function latestRunId(catalog: Catalog): Promise<number | null> {
   const [row] = await catalog.rows<{ run_id: number | null }>(LATEST_RUN_SQL);
   return row?.run_id ?? null;
