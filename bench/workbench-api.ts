@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Workspace } from '../app/workspace.ts';
 import { buildServer } from '../workbench/server/server.ts';
+import { timedGet } from './lib/inject.ts';
 import { syntheticStore } from './lib/synthetic-store.ts';
 
 const FACES = Number(process.argv[2] ?? 100_000);
@@ -31,12 +32,7 @@ async function main(): Promise<void> {
     await syntheticStore(workspace, FACES);
     console.log(`synthetic store: ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const { app } = await buildServer(workspace, { port: PORT, logger: false, staticDir: join(dir, 'none') });
-    const get = async (url: string) => {
-      const start = performance.now();
-      const response = await app.inject({ method: 'GET', url, headers: { host: HOST } });
-      if (response.statusCode !== 200) throw new Error(`${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
-      return { ms: performance.now() - start, bytes: response.rawPayload.length, body: response };
-    };
+    const get = timedGet(app, HOST);
     const timed = async (label: string, url: string, times: number, target?: number) => {
       await get(url); // first call: opens the people service, warms DuckDB
       const ms: number[] = [];
