@@ -12,7 +12,7 @@ export const DEFAULT_PIPELINE: { name: string; type: string; needs: string[]; pa
     params: { maxSide: 2048 },
     comment: 'decode each photo once: perceptual hashes, thumbnails, faces (faces.scoreThreshold, faces.qualityThreshold), pets',
   },
-  { name: 'cluster', type: 'cluster', needs: [], params: { method: 'dbscan', eps: 0.5, minPts: 2 }, comment: 'group faces by person on a cached kNN graph; photo and human decisions are constraints (method: dbscan | average)' },
+  { name: 'cluster', type: 'cluster', needs: [], params: { method: 'average', threshold: 0.6 }, comment: 'group faces by person on a cached kNN graph; photo and human decisions are constraints (method: average | dbscan)' },
   { name: 'assign', type: 'assign', needs: [], params: {}, comment: 'person per face: manual decisions, then whole clusters, then votes of the nearest labelled faces (knnThreshold)' },
   { name: 'umap', type: 'umap', needs: [], params: { seed: 42 }, comment: '2-D map of the faces for browsing (same seed, same map)' },
   { name: 'near_duplicates', type: 'near_duplicates', needs: [], params: {}, comment: 'resized / re-compressed / letterboxed copies by dHash and pHash distance, with a keeper per group' },

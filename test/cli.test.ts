@@ -104,3 +104,12 @@ test('a second writer fails with a message naming the holder', async () => {
   const catalog = await Catalog.open(path, { lockTimeoutMs: 5000 });
   catalog.close();
 });
+
+test('the mnemo.yaml that init writes runs the clustering defaults the node declares', async () => {
+  // A template that pins an older default (it once wrote DBSCAN after average linkage won) would
+  // quietly give every new archive the clustering the benchmark rejected.
+  const { NODE_TYPES } = await import('../nodes/index.ts');
+  const cluster = DEFAULT_PIPELINE.find((node) => node.type === 'cluster')!;
+  const schema = NODE_TYPES.get('cluster')!.params;
+  assert.deepEqual(schema.parse(cluster.params), schema.parse({}));
+});
