@@ -7,6 +7,7 @@ import { common, out, plural, UsageError, wholeNumber, workspaceOf, type Command
 import { formatTable, formatTableOf, toJson, writeRows, writerTo } from './format.ts';
 import { peopleCommands } from './people-commands.ts';
 import { reportCommands } from './report-commands.ts';
+import { serviceCommands } from './service-commands.ts';
 
 const commands: Record<string, Command> = {
   init: {
@@ -180,6 +181,7 @@ const commands: Record<string, Command> = {
   },
   ...peopleCommands,
   ...reportCommands,
+  ...serviceCommands,
 };
 
 /** Builds the web app when it is missing or stale, serves the workbench until Ctrl-C. */
@@ -188,6 +190,8 @@ async function serveWorkbench(workspace: import('../app/workspace.ts').Workspace
   const { ensureWebBuild } = await import('../workbench/build-web.ts');
   const port = options.port ?? DEFAULT_PORT;
   if (port > 65535) throw new UsageError(`--port must be from 0 to 65535 (got ${port})`);
+  // A workbench already on this data folder: say where, before building anything.
+  await (await import('../app/server-instance.ts')).assertNoInstance(workspace.store.dataDir);
   // Without a built app the API still works; say why the page is missing.
   await ensureWebBuild({ log: (line) => process.stderr.write(`mnemo serve: ${line}\n`) }).catch((error: Error) => process.stderr.write(`mnemo serve: ${error.message}\n`));
   const token = options.token ?? process.env.MNEMO_TOKEN;
@@ -196,6 +200,10 @@ async function serveWorkbench(workspace: import('../app/workspace.ts').Workspace
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    // Started by `mnemo service run` (an IPC channel): stop when it is gone, however it went.
+    process.once('disconnect', resolve);
+    if (process.send && !process.connected) resolve();
+    process.channel?.unref(); // that channel alone keeps no server alive
   });
   await app.close(); // a run going is cancelled: finished nodes are kept, `mnemo run --resume` completes it
   return 0;

@@ -2,9 +2,13 @@
 // application layer (app/), which owns every use case. `buildServer` makes
 // the Fastify instance (tests use `inject()`); `serve` listens.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { assertNoInstance, claimInstance, hostInUrl, portInUseMessage } from '../../app/server-instance.ts';
 import type { Workspace } from '../../app/workspace.ts';
+import { conflict } from '../../app/errors.ts';
 import { peopleOpener, type ServerContext } from './context.ts';
 import { EventHub } from './event-hub.ts';
 import { formatSchemaErrors, HttpError, installErrorHandling } from './http-errors.ts';
@@ -113,13 +117,33 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
   return { app, context, token };
 }
 
-/** Builds and listens; returns the URL to print (with the token when one is needed). */
+/**
+ * Builds and listens; returns the URL to print (with the token when one is
+ * needed). One workbench per data folder: a second one, or a port already
+ * taken, is a conflict that says where the first one runs (app/server-instance.ts).
+ */
 export async function serve(workspace: Workspace, options: ServerOptions & { port: number }): Promise<Workbench & { url: string }> {
+  const dataDir = workspace.store.dataDir;
+  await assertNoInstance(dataDir);
   const workbench = await buildServer(workspace, options);
   const host = options.host ?? '127.0.0.1';
-  await workbench.app.listen({ host, port: options.port });
+  let release = () => {};
+  workbench.app.addHook('onClose', async () => release());
+  try {
+    await workbench.app.listen({ host, port: options.port });
+  } catch (error) {
+    await workbench.app.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw conflict(await portInUseMessage(host, options.port));
+    throw error;
+  }
   const port = (workbench.app.server.address() as AddressInfo).port; // the real one when 0 was asked
-  const hostInUrl = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  const url = `http://${hostInUrl}:${port}/${workbench.token ? `?token=${workbench.token}` : ''}`;
-  return { ...workbench, url };
+  const base = `http://${hostInUrl(host)}:${port}/`;
+  try {
+    const config = existsSync(workspace.configPath) ? resolve(workspace.configPath) : null;
+    release = await claimInstance({ host, port, url: base, token: workbench.token !== null, config, data_dir: dataDir });
+  } catch (error) {
+    await workbench.app.close();
+    throw error;
+  }
+  return { ...workbench, url: `${base}${workbench.token ? `?token=${workbench.token}` : ''}` };
 }
