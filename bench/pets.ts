@@ -1,18 +1,28 @@
-// Pet detection throughput on real photos, pets alone, 1 vs 2 worker threads, warm
-// (detectors loaded and run once before timing): centernet on ONNX Runtime (converted
-// at load) at several input sizes, interleaved per worker count so a machine shared
-// with other work loads them alike. Each image is decoded from its file and detected,
-// as the pipeline node does it. The tfjs-wasm path it replaced measured, side by side
-// in the same runs before its removal, in docs/pets-onnx.md.
-// Usage: npm run bench -- pets [images=90] [--sizes=512,416,384]
-import { cpus } from 'node:os';
+// Pet detection speed, pets alone. Two parts, each interleaved so a machine shared
+// with other work loads the variants alike:
+// 1. The ONNX Runtime run per call (main thread, one ORT thread, no workers): centernet
+//    converted op for op (converter version 1) against the graph rewritten for ORT's
+//    blocked layout (tfjs-to-onnx.ts), at each input size.
+// 2. Throughput on real photos with 1 and 2 worker threads, warm (detectors loaded and
+//    run once before timing), each image decoded from its file and detected as the
+//    pipeline node does it, with the median milliseconds of each stage in a worker.
+// The tfjs-wasm path ONNX replaced was measured side by side before its removal (docs/pets-onnx.md).
+// Usage: npm run bench -- pets [images=90] [--sizes=512,416] [--rounds=3]
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { WorkerPool } from '../dag/worker-pool.ts';
-import { isPetTaskFailure, petWorkerUrl, type PetTask, type PetTaskResult, type PetTaskSuccess, type PetWorkerData } from '../models/pet-worker.ts';
+import { createSingleThreadSession } from '../models/onnx-session.ts';
+import { isPetTaskFailure, petWorkerUrl, type PetTask, type PetTaskResult, type PetTaskSuccess, type PetTaskTimings, type PetWorkerData } from '../models/pet-worker.ts';
+import { getModel, resolveModelPath } from '../models/registry.ts';
+import { readTfjsGraphModel } from '../models/tfjs-graph-model.ts';
+import { convertTfjsToOnnx } from '../models/tfjs-to-onnx.ts';
 import { demoPhotosDir, petsFixtures } from '../test/fixtures.ts';
 
 const imageCount = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 90);
-const sizes = (process.argv.find((a) => a.startsWith('--sizes='))?.slice(8) ?? '512,416').split(',').map(Number);
+const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const sizes = (option('sizes') ?? '512,416').split(',').map(Number);
+const rounds = Number(option('rounds') ?? 3);
 
 const photos = [
   ...['chelsea.png', 'coffee.png', 'astronaut.png'].map((f) => join(petsFixtures, f)),
@@ -24,28 +34,77 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
+const ms = (v: number) => v.toFixed(1).padStart(6);
 
+console.log(`pets bench: os.cpus().length = ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+// 1. ORT run per call. The input's content does not change the time (a photo and zeros ran alike).
+{
+  const model = getModel('pet-centernet');
+  const graph = readTfjsGraphModel(resolveModelPath('pet-centernet'));
+  const convert = (rewriteForOrt: boolean) => convertTfjsToOnnx(graph, { outputs: model.onnxOutputs!, referenceInputSize: model.inputShape[1]!, rewriteForOrt });
+  const variants = [
+    { name: 'op for op (v1)', session: await createSingleThreadSession(convert(false)) },
+    { name: 'rewritten (v2)', session: await createSingleThreadSession(convert(true)) },
+  ];
+  const calls = 5 * rounds;
+  // CPU time (process.cpuUsage, this process's threads) counts only the cycles the run itself got,
+  // so it moves far less than wall time when other work shares the cores.
+  console.log(`\nORT session run per call, main thread, 1 ORT thread, ${calls} calls each, interleaved: median (min) wall ms, median CPU ms`);
+  for (const size of sizes) {
+    const pixels = Float32Array.from({ length: size * size * 3 }, (_, i) => (i * 7919) % 256);
+    const feeds = { [model.inputName]: new ort.Tensor('float32', pixels, [1, size, size, 3]) };
+    const wall = variants.map(() => [] as number[]);
+    const cpu = variants.map(() => [] as number[]);
+    for (const { session } of variants) await session.run(feeds); // warm: ORT plans on the first run
+    for (let call = 0; call < calls; call++) {
+      const order = call % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const cpuStart = process.cpuUsage();
+        const start = performance.now();
+        await variants[i]!.session.run(feeds);
+        wall[i]!.push(performance.now() - start);
+        const used = process.cpuUsage(cpuStart);
+        cpu[i]!.push((used.user + used.system) / 1000);
+      }
+    }
+    const cpuRatio = median(cpu[1]!) / median(cpu[0]!);
+    console.log(`  ${size}: ${variants.map((v, i) => `${v.name} ${ms(median(wall[i]!))} (${Math.min(...wall[i]!).toFixed(1)}), CPU ${ms(median(cpu[i]!))}`).join('; ')}; CPU v2/v1 ${cpuRatio.toFixed(2)}`);
+  }
+  for (const { session } of variants) await session.release();
+}
+
+// 2. Throughput in workers.
 interface Variant {
   name: string;
+  workers: number;
   workerData: PetWorkerData;
+  photosPerSecond: number[];
+  timings: PetTaskTimings[];
 }
-const variants: Variant[] = sizes.map((inputSize) => ({ name: `onnx ${inputSize}`, workerData: { inputSize } }));
-
-console.log(`pets bench: ${imageCount} images (${photos.length} photos repeated, decoded to 512 px), centernet, os.cpus().length = ${cpus().length}`);
-for (const workers of [1, 2]) {
+const variants: Variant[] = [1, 2].flatMap((workers) => sizes.map((inputSize) => ({ name: `onnx ${inputSize}`, workers, workerData: { inputSize }, photosPerSecond: [], timings: [] })));
+console.log(`\nthroughput: ${imageCount} images (${photos.length} photos repeated, decoded to 512 px), ${rounds} rounds interleaved`);
+let failed = 0;
+for (let round = 0; round < rounds; round++) {
   for (const variant of variants) {
-    const pool = new WorkerPool<PetTask, PetTaskResult>(petWorkerUrl, { size: workers, workerData: variant.workerData });
-    await Promise.all(photos.slice(0, workers).map((path) => pool.run({ path }))); // warm: every worker started, model loaded
+    const pool = new WorkerPool<PetTask, PetTaskResult>(petWorkerUrl, { size: variant.workers, workerData: variant.workerData });
+    await Promise.all(photos.slice(0, variant.workers).map((path) => pool.run({ path }))); // warm: every worker started, model loaded
     const start = performance.now();
     const results = await Promise.all(tasks.map((task) => pool.run(task)));
     const seconds = (performance.now() - start) / 1000;
     await pool.close();
     const ok = results.filter((r): r is PetTaskSuccess => !isPetTaskFailure(r));
-    const pets = ok.reduce((n, r) => n + r.detections.filter((d) => d.petLabel === 'pet').length, 0);
-    console.log(
-      `${workers} worker(s), ${variant.name.padEnd(13)}: ${(results.length / seconds).toFixed(1).padStart(5)} photos/s` +
-        ` (${seconds.toFixed(1)} s; per photo in a worker: decode ${median(ok.map((r) => r.timings.decodeMs)).toFixed(0)} ms,` +
-        ` detect ${median(ok.map((r) => r.timings.detectMs)).toFixed(0)} ms median; ${pets} pets, ${results.length - ok.length} failed)`,
-    );
+    failed += results.length - ok.length;
+    variant.photosPerSecond.push(results.length / seconds);
+    variant.timings.push(...ok.map((r) => r.timings));
   }
 }
+console.log('  median per photo in a worker, ms: decode = decode file to 512 px; letterbox = resize into the input square + float; model = ORT run; peaks = JS peak decode, decision, NMS');
+for (const v of variants) {
+  const stage = (key: keyof PetTaskTimings) => ms(median(v.timings.map((t) => t[key])));
+  console.log(
+    `  ${v.workers} worker(s), ${v.name}: ${median(v.photosPerSecond).toFixed(1).padStart(5)} photos/s (rounds: ${v.photosPerSecond.map((p) => p.toFixed(1)).join(', ')});` +
+      ` decode ${stage('decodeMs')}, letterbox ${stage('letterboxMs')}, model ${stage('modelMs')}, peaks ${stage('peaksMs')}`,
+  );
+}
+if (failed > 0) console.log(`  ${failed} photos failed`);

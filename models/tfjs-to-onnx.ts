@@ -10,12 +10,21 @@
 // model gives the same bytes (nodes in the graph's dependency order, weights as
 // read). Resizes become scale factors, so one converted model serves any input
 // size that is a multiple of the network's stride.
+//
+// Speed: ORT runs convolutions in its blocked NCHWc layout (8 channels a block
+// on AVX2) and converts a tensor back to NCHW and again to NCHWc around every
+// node it cannot run blocked: scalar Add/Mul, a lone Clip, a Conv whose channel
+// count is not a multiple of 8. So the converter writes MobileNetV3's
+// hard-swish, x * relu6(x + 3) / 6, as x times a 1x1 depthwise Conv with a Clip
+// (which ORT fuses and runs blocked), and pads convolution channels to a
+// multiple of 8 with zero weights where only convolutions read them
+// (docs/pets-onnx.md has the profile).
 import { endianness } from 'node:os';
 import { bytesField, concat, intField, stringField } from './onnx-graph.ts';
 import type { TfjsAttr, TfjsConstant, TfjsGraphModel, TfjsNode } from './tfjs-graph-model.ts';
 
 /** Bump when the converter's output for the same model changes: it is part of the model version (registry.ts). */
-export const TFJS_TO_ONNX_VERSION = 'tfjs2onnx@1';
+export const TFJS_TO_ONNX_VERSION = 'tfjs2onnx@2';
 
 export class UnsupportedTfjsOpError extends Error {
   constructor(readonly op: string, node: string, detail = '') {
@@ -29,6 +38,11 @@ export interface ConvertOptions {
   outputs: readonly string[];
   /** Spatial size the graph was built for (its Placeholder's): resize sizes become factors relative to it. */
   referenceInputSize: number;
+  /**
+   * Hard activations as fused Convs and channels padded to the NCHWc block (see the top of this
+   * file). Default true; false writes the graph op for op, as version 1 did (bench/pets.ts compares).
+   */
+  rewriteForOrt?: boolean;
 }
 
 // onnx.proto field numbers and enums.
@@ -75,6 +89,12 @@ function valueInfo(name: string, dims?: readonly (number | string)[]): Uint8Arra
 
 const base64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
 const listInts = (a: TfjsAttr | undefined) => (a?.list?.i ?? []).map(Number);
+/** A node's data inputs (control inputs dropped), as tensor names without ':0'. */
+const dataInputs = (node: TfjsNode) => (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => i.replace(/:0$/, ''));
+
+const CONVOLUTIONS = new Set(['Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative']);
+/** ORT's NCHWc block on AVX2; the backbone's own channel counts are all multiples of it. */
+const CHANNEL_ALIGNMENT = 8;
 
 /** Converts the subgraph of model that computes options.outputs; returns the ONNX ModelProto bytes. */
 export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions): Uint8Array {
@@ -85,6 +105,8 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
   const inputs: Uint8Array[] = [];
   /** Spatial [h, w] of each converted tensor at the reference input size (for resize factors). */
   const spatial = new Map<string, [number, number]>();
+  /** Channels of each converted tensor as stored, zero padding included. */
+  const channels = new Map<string, number>();
 
   const constant = (name: string, user: TfjsNode): TfjsConstant => {
     const c = model.constants.get(name);
@@ -124,8 +146,28 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
   };
   for (const output of options.outputs) visit(output);
 
+  const readers = new Map<string, TfjsNode[]>();
+  for (const node of order) for (const input of new Set(dataInputs(node))) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const outputNames = new Set(options.outputs.map((o) => o.replace(/:0$/, '')));
+  const readOnlyOnce = (tensor: string) => !outputNames.has(tensor) && readers.get(tensor)?.length === 1;
+  const rewrite = options.rewriteForOrt ?? true;
+  /** Whether zero channels appended to tensor reach only convolutions: a pointwise one ignores them (zero weights), a depthwise one passes them on. */
+  const onlyConvolutionsRead = (tensor: string): boolean => {
+    if (!rewrite) return false;
+    const users = readers.get(tensor) ?? [];
+    return !outputNames.has(tensor) && users.length > 0 && users.every((user) => {
+      if (!CONVOLUTIONS.has(user.op) || dataInputs(user)[0] !== tensor) return false;
+      if (!user.op.includes('Depthwise')) return true;
+      const multiplier = model.constants.get(dataInputs(user)[1]!)?.shape[3];
+      return multiplier === 1 && onlyConvolutionsRead(user.name);
+    });
+  };
+  const hardActivations = rewrite ? findHardActivations(order, byName, model.constants, readOnlyOnce) : new Map<string, HardActivation>();
+  const replaced = new Set([...hardActivations.values()].flatMap((h) => h.replaces));
+
   for (const node of order) {
-    const ins = (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => i.replace(/:0$/, ''));
+    if (replaced.has(node.name)) continue; // computed by a hard activation below
+    const ins = dataInputs(node);
     const attr = node.attr ?? {};
     const out = node.name;
     const shapeOf = (tensor: string): [number, number] => {
@@ -133,17 +175,32 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
       if (!s) throw new UnsupportedTfjsOpError(node.op, node.name, `input ${tensor} has no known spatial size`);
       return s;
     };
+    const channelsOf = (tensor: string): number => {
+      const c = channels.get(tensor);
+      if (c === undefined) throw new UnsupportedTfjsOpError(node.op, node.name, `input ${tensor} has no known channel count`);
+      return c;
+    };
+    const hard = hardActivations.get(node.name);
+    if (hard) {
+      const gate = hard.kind === 'swish' ? `${out}/gate` : out;
+      emitHardSigmoid(hard, tensorName(hard.input, byName), gate, channelsOf(hard.input));
+      if (hard.kind === 'swish') emit('Mul', out, [tensorName(hard.input, byName), gate], [out]);
+      spatial.set(out, shapeOf(hard.input));
+      channels.set(out, channelsOf(hard.input));
+      continue;
+    }
     switch (node.op) {
       case 'Const':
         break; // emitted where used, in the form the user needs
       case 'Placeholder': {
         // Height and width stay symbolic, so one converted model serves every input size.
         const dims = attr.shape?.shape?.dim ?? [];
-        const channels = Number(dims[3]?.size);
-        if (dims.length !== 4 || !(channels > 0)) throw new UnsupportedTfjsOpError(node.op, node.name, 'an input that is not NHWC with known channels');
-        inputs.push(bytesField(GRAPH.input, valueInfo(out, [1, 'height', 'width', channels])));
+        const inputChannels = Number(dims[3]?.size);
+        if (dims.length !== 4 || !(inputChannels > 0)) throw new UnsupportedTfjsOpError(node.op, node.name, 'an input that is not NHWC with known channels');
+        inputs.push(bytesField(GRAPH.input, valueInfo(out, [1, 'height', 'width', inputChannels])));
         emit('Transpose', `${out}/to_nchw`, [out], [`${out}/nchw`], [intsAttr('perm', [0, 3, 1, 2])]);
         spatial.set(out, [options.referenceInputSize, options.referenceInputSize]);
+        channels.set(out, inputChannels);
         break;
       }
       case 'Conv2D':
@@ -153,9 +210,16 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         if (base64(attr.data_format?.s) !== 'NHWC') throw new UnsupportedTfjsOpError(node.op, node.name, 'data format other than NHWC');
         const depthwise = node.op.includes('Depthwise');
         const filter = constant(ins[1]!, node);
-        const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-        const weights = depthwise ? depthwiseWeights(filter) : convWeights(filter);
-        const weightName = addInitializer(`${ins[1]}:oihw`, depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw], weights);
+        const [kh, kw, cin, cout] = filter.shape as [number, number, number, number]; // cout: the multiplier when depthwise
+        // Channels not a multiple of the NCHWc block make ORT run this Conv in NCHW, converting its
+        // input and output: pad them with zero weights where only convolutions read the output.
+        const storedIn = channelsOf(ins[0]!);
+        if (storedIn !== cin && depthwise && cout !== 1) throw new UnsupportedTfjsOpError(node.op, node.name, 'zero-padded input to a depthwise multiplier above 1');
+        const storedOut = depthwise ? storedIn * cout : cout % CHANNEL_ALIGNMENT !== 0 && onlyConvolutionsRead(out) ? roundUp(cout, CHANNEL_ALIGNMENT) : cout;
+        const padded = storedIn !== cin || storedOut !== (depthwise ? cin * cout : cout);
+        const paddedSuffix = padded ? `:${storedOut}x${storedIn}` : '';
+        const weights = depthwise ? depthwiseWeights(filter, storedIn) : convWeights(filter, storedIn, storedOut);
+        const weightName = addInitializer(`${ins[1]}:oihw${paddedSuffix}`, depthwise ? [storedOut, 1, kh, kw] : [storedOut, storedIn, kh, kw], weights);
         const fused = (attr.fused_ops?.list?.s ?? []).map((s) => base64(s)!);
         if (fused.length > 0 && fused[0] !== 'BiasAdd') throw new UnsupportedTfjsOpError(`${node.op} fused with ${fused.join('+')}`, node.name);
         const activation = fused[1];
@@ -165,7 +229,9 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         const convInputs = [tensorName(ins[0]!, byName), weightName];
         if (fused[0] === 'BiasAdd') {
           const bias = constant(ins[2]!, node);
-          convInputs.push(addInitializer(ins[2]!, bias.shape, bias.values));
+          const values = new Float32Array(storedOut); // padded channels: bias 0
+          values.set(bias.values);
+          convInputs.push(addInitializer(`${ins[2]}${paddedSuffix}`, [storedOut], values));
         }
         const padding = base64(attr.padding?.s);
         if (padding !== 'SAME' && padding !== 'VALID') throw new UnsupportedTfjsOpError(node.op, node.name, `padding ${padding}`);
@@ -176,7 +242,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
           intsAttr('strides', strides.length ? strides : [1, 1]),
           intsAttr('dilations', dilations.length ? dilations : [1, 1]),
           stringAttr('auto_pad', padding === 'SAME' ? 'SAME_UPPER' : 'VALID'),
-          ...(depthwise ? [intAttr('group', cin)] : []),
+          ...(depthwise ? [intAttr('group', storedIn)] : []),
         ];
         const convOut = activation ? `${out}/conv` : out;
         emit('Conv', convOut, convInputs, [convOut], attributes);
@@ -184,6 +250,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         const [h, w] = shapeOf(ins[0]!);
         const [sh, sw] = strides.length ? strides : [1, 1];
         spatial.set(out, padding === 'SAME' ? [Math.ceil(h / sh!), Math.ceil(w / sw!)] : [Math.ceil((h - kh + 1) / sh!), Math.ceil((w - kw + 1) / sw!)]);
+        channels.set(out, storedOut);
         break;
       }
       case 'Relu':
@@ -193,6 +260,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         if (node.op === 'Relu6') emitActivation('Relu6', tensorName(ins[0]!, byName), out);
         else emit(node.op, out, [tensorName(ins[0]!, byName)], [out]);
         spatial.set(out, shapeOf(ins[0]!));
+        channels.set(out, channelsOf(ins[0]!));
         break;
       case 'Add':
       case 'AddV2':
@@ -206,8 +274,10 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
           throw new UnsupportedTfjsOpError(node.op, node.name, `constant operand of shape [${c.shape}]`);
         });
         emit(node.op === 'AddV2' ? 'Add' : node.op, out, operands, [out]);
-        const known = ins.filter((i) => !model.constants.has(i)).map(shapeOf);
+        const tensors = ins.filter((i) => !model.constants.has(i));
+        const known = tensors.map(shapeOf);
         spatial.set(out, [Math.max(...known.map((s) => s[0])), Math.max(...known.map((s) => s[1]))]);
+        channels.set(out, Math.max(...tensors.map(channelsOf)));
         break;
       }
       case 'Mean': {
@@ -215,6 +285,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         if (axes.join() !== '1,2' || attr.keep_dims?.b !== true) throw new UnsupportedTfjsOpError(node.op, node.name, `mean over axes [${axes}] (only a spatial mean with keep_dims)`);
         emit('GlobalAveragePool', out, [tensorName(ins[0]!, byName)], [out]);
         spatial.set(out, [1, 1]);
+        channels.set(out, channelsOf(ins[0]!));
         break;
       }
       case 'ResizeBilinear': {
@@ -224,6 +295,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         const scales = addInitializer(`${out}:scales`, [4], Float32Array.from([1, 1, toH / h, toW / w]));
         emit('Resize', out, [tensorName(ins[0]!, byName), '', scales], [out], [stringAttr('mode', 'linear'), stringAttr('coordinate_transformation_mode', 'asymmetric')]);
         spatial.set(out, [toH, toW]);
+        channels.set(out, channelsOf(ins[0]!));
         break;
       }
       case 'ConcatV2': {
@@ -232,6 +304,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         const parts = ins.slice(0, -1);
         emit('Concat', out, parts.map((i) => tensorName(i, byName)), [out], [intAttr('axis', 1)]);
         spatial.set(out, shapeOf(parts[0]!));
+        channels.set(out, parts.reduce((sum, part) => sum + channelsOf(part), 0));
         break;
       }
       default:
@@ -244,6 +317,19 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
     const min = addInitializer('mnemo/relu6_min', [], Float32Array.of(0));
     const max = addInitializer('mnemo/relu6_max', [], Float32Array.of(6));
     emit('Clip', output, [input, min, max], [output]);
+  }
+
+  /**
+   * a * relu6(x + c) as clip(a * x + a * c, 0, 6a): a 1x1 depthwise Conv and a Clip, which ORT fuses
+   * into one Conv it runs in its blocked layout, instead of an Add, a Clip and a Mul it runs in NCHW.
+   */
+  function emitHardSigmoid(hard: HardActivation, input: string, output: string, inputChannels: number): void {
+    const scale = addInitializer(`${output}/scale`, [inputChannels, 1, 1, 1], new Float32Array(inputChannels).fill(hard.scale));
+    const offset = addInitializer(`${output}/offset`, [inputChannels], new Float32Array(inputChannels).fill(hard.scale * hard.offset));
+    emit('Conv', `${output}/affine`, [input, scale, offset], [`${output}/affine`], [intsAttr('kernel_shape', [1, 1]), intAttr('group', inputChannels)]);
+    const min = addInitializer('mnemo/relu6_min', [], Float32Array.of(0));
+    const max = addInitializer(`${output}/max`, [], Float32Array.of(6 * hard.scale));
+    emit('Clip', output, [`${output}/affine`, min, max], [output]);
   }
 
   const graph = concat([
@@ -267,22 +353,82 @@ function tensorName(tfjsName: string, byName: Map<string, TfjsNode>): string {
   return byName.get(tfjsName)?.op === 'Placeholder' ? `${tfjsName}/nchw` : tfjsName;
 }
 
-/** tfjs Conv2D filter [kh, kw, in, out] to ONNX [out, in, kh, kw]. */
-function convWeights(filter: TfjsConstant): Float32Array {
+/** tfjs Conv2D filter [kh, kw, in, out] to ONNX [storedOut, storedIn, kh, kw], padded channels zero. */
+function convWeights(filter: TfjsConstant, storedIn: number, storedOut: number): Float32Array {
   const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
-  const out = new Float32Array(filter.values.length);
+  const out = new Float32Array(storedOut * storedIn * kh * kw);
   for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + i) * kh + y) * kw + x] = filter.values[((y * kw + x) * cin + i) * cout + o]!;
+    out[((o * storedIn + i) * kh + y) * kw + x] = filter.values[((y * kw + x) * cin + i) * cout + o]!;
   }
   return out;
 }
 
-/** tfjs depthwise filter [kh, kw, in, multiplier] to ONNX [in * multiplier, 1, kh, kw] (group = in). */
-function depthwiseWeights(filter: TfjsConstant): Float32Array {
+/** tfjs depthwise filter [kh, kw, in, multiplier] to ONNX [storedIn * multiplier, 1, kh, kw] (group = storedIn), padded channels zero. */
+function depthwiseWeights(filter: TfjsConstant, storedIn: number): Float32Array {
   const [kh, kw, cin, mult] = filter.shape as [number, number, number, number];
-  const out = new Float32Array(filter.values.length);
+  const out = new Float32Array(storedIn * mult * kh * kw);
   for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let m = 0; m < mult; m++) {
     out[((i * mult + m) * kh + y) * kw + x] = filter.values[((y * kw + x) * cin + i) * mult + m]!;
   }
   return out;
+}
+
+const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
+
+/** MobileNetV3's hard sigmoid a * relu6(x + c), or its hard swish x * a * relu6(x + c), as tfjs spells them. */
+interface HardActivation {
+  kind: 'sigmoid' | 'swish';
+  input: string;
+  /** a */
+  scale: number;
+  /** c */
+  offset: number;
+  /** The tfjs nodes before the last one that it computes (read by nothing else). */
+  replaces: string[];
+}
+
+/**
+ * Hard activations by the name of their last tfjs node: a Mul of a positive scalar and Relu6(Add(x,
+ * scalar)) (a sigmoid), or a Mul of Mul(positive scalar, x) and Relu6(Add(x, scalar)) (a swish).
+ */
+function findHardActivations(order: readonly TfjsNode[], byName: Map<string, TfjsNode>, constants: Map<string, TfjsConstant>, readOnlyOnce: (tensor: string) => boolean): Map<string, HardActivation> {
+  const scalar = (tensor: string) => {
+    const c = constants.get(tensor);
+    return c && c.values.length === 1 && c.shape.length <= 1 ? c.values[0]! : undefined;
+  };
+  /** [x, scalar] when node multiplies or adds a tensor and a scalar, in either order. */
+  const tensorAndScalar = (node: TfjsNode | undefined, ops: readonly string[]): [string, number] | undefined => {
+    if (!node || !ops.includes(node.op)) return undefined;
+    const [p, q] = dataInputs(node) as [string, string];
+    const [tensor, value] = scalar(q) !== undefined ? [p, scalar(q)] : [q, scalar(p)];
+    return value === undefined || constants.has(tensor) ? undefined : [tensor, value];
+  };
+  /** relu6(x + c) when both nodes are read only by the caller. */
+  const relu6OfShift = (tensor: string) => {
+    const relu = byName.get(tensor);
+    if (relu?.op !== 'Relu6' || !readOnlyOnce(tensor)) return undefined;
+    const addName = dataInputs(relu)[0]!;
+    const shift = readOnlyOnce(addName) ? tensorAndScalar(byName.get(addName), ['Add', 'AddV2']) : undefined;
+    return shift && { input: shift[0], offset: shift[1], replaces: [addName, tensor] };
+  };
+  const found = new Map<string, HardActivation>();
+  for (const node of order) {
+    if (node.op !== 'Mul') continue;
+    const [p, q] = dataInputs(node) as [string, string];
+    for (const [factor, other] of [[p, q], [q, p]] as const) {
+      const relu6 = relu6OfShift(other);
+      if (!relu6) continue;
+      const scale = scalar(factor);
+      if (scale !== undefined && scale > 0) {
+        found.set(node.name, { kind: 'sigmoid', scale, ...relu6 });
+        break;
+      }
+      const scaled = readOnlyOnce(factor) ? tensorAndScalar(byName.get(factor), ['Mul']) : undefined;
+      if (scaled && scaled[0] === relu6.input && scaled[1] > 0) {
+        found.set(node.name, { kind: 'swish', scale: scaled[1], input: relu6.input, offset: relu6.offset, replaces: [factor, ...relu6.replaces] });
+        break;
+      }
+    }
+  }
+  return found;
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
+import { protoFields } from '../models/onnx-graph.ts';
 import { createSingleThreadSession } from '../models/onnx-session.ts';
 import { getModel, modelVersionId, readOnnxModel } from '../models/registry.ts';
 import type { TfjsGraphModel, TfjsNode } from '../models/tfjs-graph-model.ts';
@@ -66,6 +67,107 @@ test('an op the converter does not know fails with an error naming it', () => {
   const onBatch = tinyGraph([{ name: 'axis0', op: 'Const' }, { name: 'joined', op: 'ConcatV2', input: ['mean', 'mean', 'axis0'] }]);
   onBatch.constants.set('axis0', { dtype: 'int32', shape: [], values: Int32Array.of(0) });
   assert.throws(() => convertTfjsToOnnx(onBatch, { outputs: ['joined'], referenceInputSize: 2 }), /cannot convert tfjs op ConcatV2 \(node joined\) to ONNX: concatenation on axis 0/);
+});
+
+/**
+ * input [1,H,W,8] -> 1x1 conv to 6 channels + Relu -> 3x3 depthwise -> 1x1 conv to 8 -> hard swish
+ * -> squeeze-excite (mean, 1x1 conv, hard sigmoid, times the input): MobileNetV3's shapes, small.
+ */
+function mobileNetV3Graph(): TfjsGraphModel {
+  const conv = (name: string, input: string, op = '_FusedConv2D', fused = ['BiasAdd']): TfjsNode[] => [
+    { name: `${name}/w`, op: 'Const' },
+    { name: `${name}/b`, op: 'Const' },
+    { name, op, input: [input, `${name}/w`, `${name}/b`], attr: { ...nhwcConv, fused_ops: { list: { s: fused.map(b64) } } } },
+  ];
+  const hardSigmoid = (name: string, input: string): TfjsNode[] => [
+    { name: `${name}/add`, op: 'AddV2', input: [input, 'three'] },
+    { name: `${name}/relu6`, op: 'Relu6', input: [`${name}/add`] },
+  ];
+  const nodes: TfjsNode[] = [
+    { name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }, { size: '-1' }, { size: '-1' }, { size: '8' }] } } } },
+    { name: 'three', op: 'Const' },
+    { name: 'sixth', op: 'Const' },
+    { name: 'axes', op: 'Const' },
+    ...conv('reduce', 'x', '_FusedConv2D', ['BiasAdd', 'Relu']),
+    ...conv('depthwise', 'reduce', 'FusedDepthwiseConv2dNative'),
+    ...conv('expand', 'depthwise'),
+    // hard swish as tfjs spells it: (expand * a) * relu6(expand + 3)
+    { name: 'swish/scaled', op: 'Mul', input: ['sixth', 'expand'] },
+    ...hardSigmoid('swish', 'expand'),
+    { name: 'swish', op: 'Mul', input: ['swish/scaled', 'swish/relu6'] },
+    { name: 'se/mean', op: 'Mean', input: ['swish', 'axes'], attr: { keep_dims: { b: true } } },
+    ...conv('se/conv', 'se/mean'),
+    ...hardSigmoid('se/gate', 'se/conv'),
+    { name: 'se/gate', op: 'Mul', input: ['sixth', 'se/gate/relu6'] },
+    { name: 'se', op: 'Mul', input: ['se/gate', 'swish'] },
+  ];
+  let seed = 1;
+  const random = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
+  const constants = new Map<string, { dtype: 'float32' | 'int32'; shape: number[]; values: Float32Array | Int32Array }>([
+    ['three', { dtype: 'float32', shape: [], values: Float32Array.of(3) }],
+    ['sixth', { dtype: 'float32', shape: [], values: Float32Array.of(0.1666259765625) }], // 1/6 in fp16, as centernet has it
+    ['axes', { dtype: 'int32', shape: [2], values: Int32Array.from([1, 2]) }],
+    ['reduce/w', { dtype: 'float32', shape: [1, 1, 8, 6], values: random(48) }],
+    ['reduce/b', { dtype: 'float32', shape: [6], values: random(6) }],
+    ['depthwise/w', { dtype: 'float32', shape: [3, 3, 6, 1], values: random(54) }],
+    ['depthwise/b', { dtype: 'float32', shape: [6], values: random(6) }],
+    ['expand/w', { dtype: 'float32', shape: [1, 1, 6, 8], values: random(48).map((v) => 4 * v) }], // wide enough to reach both ends of relu6
+    ['expand/b', { dtype: 'float32', shape: [8], values: random(8) }],
+    ['se/conv/w', { dtype: 'float32', shape: [1, 1, 8, 8], values: random(64) }],
+    ['se/conv/b', { dtype: 'float32', shape: [8], values: random(8) }],
+  ]);
+  return { nodes, constants };
+}
+
+/** The op types of an ONNX model's graph, in order. */
+function opTypes(onnx: Uint8Array): string[] {
+  const graph = protoFields(onnx, 0, onnx.length).find((f) => f.field === 7)!;
+  return protoFields(onnx, graph.start, graph.end).filter((f) => f.field === 1).map((node) => {
+    const opType = protoFields(onnx, node.start, node.end).find((f) => f.field === 4)!;
+    return Buffer.from(onnx.subarray(opType.start, opType.end)).toString('utf8');
+  });
+}
+
+test('hard swish, hard sigmoid and odd channel counts are rewritten for ORT with the same results', async () => {
+  const graph = mobileNetV3Graph();
+  const options = { outputs: ['se'], referenceInputSize: 8 };
+  const plain = convertTfjsToOnnx(graph, { ...options, rewriteForOrt: false });
+  const rewritten = convertTfjsToOnnx(graph, options);
+  // Each hard activation: a 1x1 depthwise Conv + Clip (ORT fuses them) instead of Add, Relu6 (Clip), Mul.
+  assert.deepEqual(opTypes(plain), ['Transpose', 'Conv', 'Relu', 'Conv', 'Conv', 'Mul', 'Add', 'Clip', 'Mul', 'GlobalAveragePool', 'Conv', 'Add', 'Clip', 'Mul', 'Mul']);
+  assert.deepEqual(opTypes(rewritten), ['Transpose', 'Conv', 'Relu', 'Conv', 'Conv', 'Conv', 'Clip', 'Mul', 'GlobalAveragePool', 'Conv', 'Conv', 'Clip', 'Mul']);
+
+  const x = Float32Array.from({ length: 8 * 8 * 8 }, (_, i) => ((i * 37) % 101) / 25 - 2);
+  const run = async (onnx: Uint8Array) => {
+    const session = await createSingleThreadSession(onnx);
+    const out = await session.run({ x: new ort.Tensor('float32', x, [1, 8, 8, 8]) });
+    await session.release();
+    return out.se!;
+  };
+  const [expected, got] = [await run(plain), await run(rewritten)];
+  assert.deepEqual(got.dims, [1, 8, 8, 8]);
+  const a = expected.data as Float32Array, b = got.data as Float32Array;
+  assert.ok(a.some((v) => v !== 0), 'a graph that computes something');
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `element ${i}: ${v} vs ${b[i]}`));
+});
+
+test('channels are padded to a multiple of 8 only where convolutions alone read them', () => {
+  const dims = (onnx: Uint8Array, name: string) => {
+    const graph = protoFields(onnx, 0, onnx.length).find((f) => f.field === 7)!;
+    for (const init of protoFields(onnx, graph.start, graph.end).filter((f) => f.field === 5)) {
+      const fields = protoFields(onnx, init.start, init.end);
+      const nameField = fields.find((f) => f.field === 8)!;
+      if (Buffer.from(onnx.subarray(nameField.start, nameField.end)).toString('utf8').startsWith(name)) return fields.filter((f) => f.field === 1).map((f) => f.value);
+    }
+    return undefined;
+  };
+  const rewritten = convertTfjsToOnnx(mobileNetV3Graph(), { outputs: ['se'], referenceInputSize: 8 });
+  assert.deepEqual(dims(rewritten, 'reduce/w'), [8, 8, 1, 1], '6 output channels, read only by the depthwise conv: padded');
+  assert.deepEqual(dims(rewritten, 'depthwise/w'), [8, 1, 3, 3], 'carries the padding');
+  assert.deepEqual(dims(rewritten, 'expand/w'), [8, 8, 1, 1], 'ignores the padded input channels');
+  // The same 6 channels as an output are not padded.
+  const asOutput = convertTfjsToOnnx(mobileNetV3Graph(), { outputs: ['reduce'], referenceInputSize: 8 });
+  assert.deepEqual(dims(asOutput, 'reduce/w'), [6, 8, 1, 1]);
 });
 
 test('centernet converts to the same bytes every time, and the converter version is in its model version', () => {
