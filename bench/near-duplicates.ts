@@ -13,11 +13,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { decodePhoto } from '../imaging/image.ts';
+import { decodePhoto, resizeInside } from '../imaging/image.ts';
 import { readExif } from '../files/exif.ts';
 import { HammingIndex } from '../imaging/hamming-index.ts';
 import { DEFAULT_NEAR_DUPLICATE_OPTIONS, groupNearDuplicates, type NearDuplicateCandidate } from '../imaging/near-duplicates.ts';
-import { hamming, perceptualHashes } from '../imaging/perceptual-hash.ts';
+import { HASH_SOURCE_SIDE, hamming, perceptualHashes } from '../imaging/perceptual-hash.ts';
 import { writeThumbnails } from '../imaging/thumbnails.ts';
 import { demoPhotosDir, facesFixtures, petsFixtures } from '../test/fixtures.ts';
 
@@ -57,8 +57,10 @@ interface Hashed {
 /** The fixtures' labelled duplicate group: the letterboxed copies and obama.jpg show one photo. */
 const originalOf = (name: string): string => (/^obama(-\d+p)?$/.test(name) ? 'obama' : name);
 
+/** As the photo worker hashes: the border found on the decode, the bits from its small copy. */
 async function hashBuffer(input: string | Buffer): Promise<{ dhash: bigint; phash: bigint }> {
-  return perceptualHashes(await decodePhoto(input));
+  const photo = await decodePhoto(input);
+  return perceptualHashes(photo, undefined, await resizeInside(photo, HASH_SOURCE_SIDE));
 }
 
 /** Edits a family archive is full of: re-saved smaller, recompressed, letterboxed, brightened, slightly cropped. */
@@ -217,7 +219,7 @@ async function benchIngestion(count: number): Promise<void> {
   if (realPhotos.length === 0) return console.log('ingestion: fixtures not found, skipped');
   const files = await Promise.all(realPhotos.map(async (path) => ({ path, bytes: await readFile(path) })));
   const cacheDir = await mkdtemp(join(os.tmpdir(), 'mnemo-bench-thumbs-'));
-  const spent = { read: 0, decode: 0, hash: 0, thumbnails: 0, exif: 0 };
+  const spent = { read: 0, decode: 0, smallCopy: 0, hash: 0, thumbnails: 0, exif: 0 };
   let pixels = 0;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -233,10 +235,14 @@ async function benchIngestion(count: number): Promise<void> {
       spent.decode += performance.now() - t;
       pixels += photo.width * photo.height;
       t = performance.now();
-      perceptualHashes(photo);
+      // The photo worker's way: one small copy for the hashes and the 256 px thumbnail.
+      const small = await resizeInside(photo, HASH_SOURCE_SIDE);
+      spent.smallCopy += performance.now() - t;
+      t = performance.now();
+      perceptualHashes(photo, undefined, small);
       spent.hash += performance.now() - t;
       t = performance.now();
-      await writeThumbnails(photo, sha, cacheDir);
+      await writeThumbnails(photo, sha, cacheDir, undefined, new Map([[HASH_SOURCE_SIDE, small]]));
       spent.thumbnails += performance.now() - t;
       t = performance.now();
       await readExif(bytes);

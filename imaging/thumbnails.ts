@@ -1,14 +1,21 @@
 // WebP thumbnails keyed by the file's SHA-256, made from the pixels already
 // decoded (and EXIF-rotated) by decodePhoto: no second decode of the original.
 // Keyed by content, so a renamed or copied photo reuses its thumbnails, and
-// an existing file is never rewritten.
+// an existing file is never rewritten. The pipeline makes the small one; the
+// workbench makes a large one the first time a page asks for it
+// (app/photo-thumbnails.ts), into the same cache.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../datasets/atomic-file.ts';
 import type { RgbImage } from './image.ts';
 
-export const DEFAULT_THUMBNAIL_SIZES: readonly number[] = [256, 1024];
+/**
+ * What the images node writes by default. 1024 px was made here too until it
+ * proved the largest cost of a run (~30-40 ms of WebP encoding per 2 MP photo,
+ * more than decoding it): it is made on demand by the workbench instead.
+ */
+export const DEFAULT_THUMBNAIL_SIZES: readonly number[] = [256];
 
 /** Effort 2, not libwebp's default 4: on a 1920x1367 demo photo, 256 + 1024 px took ~45 ms at effort 2 and ~125 ms at 4, for files only 4% smaller. */
 const WEBP_OPTIONS = { quality: 80, effort: 2 } as const;
@@ -30,16 +37,19 @@ export function thumbnailPath(cacheDir: string, sha256: string, size: number): s
 
 /**
  * Writes the missing thumbnails (longer side = size, aspect kept) and returns
- * all of them in the order of `sizes`. Each file is written under a temporary
- * name in the same folder and renamed into place, so a reader (or a crash)
- * never sees half a file, and two writers of the same photo just race to the
- * same content.
+ * all of them in the order of `sizes`. `resized` holds copies already made
+ * with resizeInside(image, size) (the photo worker's 256 px copy, which the
+ * hashes share): those are encoded as they are, the same pixels a resize here
+ * would give. Each file is written under a temporary name in the same folder
+ * and renamed into place, so a reader (or a crash) never sees half a file,
+ * and two writers of the same photo just race to the same content.
  */
 export async function writeThumbnails(
   image: RgbImage,
   sha256: string,
   cacheDir: string,
   sizes: readonly number[] = DEFAULT_THUMBNAIL_SIZES,
+  resized: ReadonlyMap<number, RgbImage> = new Map(),
 ): Promise<Thumbnail[]> {
   const thumbnails: Thumbnail[] = [];
   for (const size of sizes) {
@@ -48,10 +58,11 @@ export async function writeThumbnails(
       thumbnails.push({ size, path, created: false });
       continue;
     }
-    const webp = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-      .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
-      .webp(WEBP_OPTIONS)
-      .toBuffer();
+    const ready = resized.get(size);
+    const source = ready ?? image;
+    let pipeline = sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } });
+    if (!ready) pipeline = pipeline.resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true });
+    const webp = await pipeline.webp(WEBP_OPTIONS).toBuffer();
     await writeFileAtomic(path, webp);
     thumbnails.push({ size, path, created: true });
   }

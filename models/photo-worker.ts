@@ -1,12 +1,13 @@
 // Worker side of the images node: decodes each photo ONCE and runs every
 // requested analysis on those pixels (image facts, perceptual hashes,
-// thumbnails, faces, pets). Models load lazily, one ORT thread per worker.
+// thumbnails, faces, pets). The hashes and the 256 px thumbnail share one
+// small copy of the decode. Models load lazily, one ORT thread per worker.
 // Embeddings and boxes come back as transferred typed arrays, never JSON.
 import { serveTasks } from '../dag/worker-pool.ts';
-import { perceptualHashes, hashToHex } from '../imaging/perceptual-hash.ts';
+import { HASH_SOURCE_SIDE, perceptualHashes, hashToHex } from '../imaging/perceptual-hash.ts';
 import { writeThumbnails } from '../imaging/thumbnails.ts';
 import { FaceAnalyzer, packFaces, packedFacesTransferList, type FaceAnalyzerParams, type PackedFaces } from './face-analyzer.ts';
-import { decodePhoto, ImageDecodeError, readPhotoFile, type DecodedPhoto } from '../imaging/image.ts';
+import { decodePhoto, ImageDecodeError, readPhotoFile, resizeInside, type DecodedPhoto, type RgbImage } from '../imaging/image.ts';
 import { CHANGED_SINCE_HASHED, sha256OfBytes } from '../files/sha256.ts';
 import { PetDetector, type DetectOptions, type PetDetection } from './pet-detector.ts';
 
@@ -25,6 +26,8 @@ export interface PhotoTask {
 
 export interface PhotoTimings {
   decodeMs: number;
+  /** The small copy (HASH_SOURCE_SIDE px) that the hashes and the same-size thumbnail share. */
+  smallCopyMs: number;
   hashMs: number;
   thumbnailMs: number;
   detectMs: number;
@@ -50,7 +53,7 @@ let faceAnalyzer: Promise<FaceAnalyzer> | undefined;
 const petDetectors = new Map<number, Promise<PetDetector>>();
 
 serveTasks<PhotoTask, PhotoResult>(async (task) => {
-  const timings: PhotoTimings = { decodeMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
+  const timings: PhotoTimings = { decodeMs: 0, smallCopyMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
   // Start loading the face models now: ORT builds its sessions while sharp decodes on libuv's pool.
   if (task.faces) faceAnalyzer ??= FaceAnalyzer.create();
   let photo: DecodedPhoto;
@@ -68,9 +71,16 @@ serveTasks<PhotoTask, PhotoResult>(async (task) => {
   const result: Extract<PhotoResult, { ok: true }> = { ok: true, info: { width: photo.originalWidth, height: photo.originalHeight, format: photo.format }, timings };
   const transfer: ArrayBuffer[] = [];
 
+  // One libvips resize instead of a JS pass over every pixel for the hashes plus a resize for the thumbnail.
+  let small: RgbImage | undefined;
+  if (task.hashes || task.thumbnails?.sizes.includes(HASH_SOURCE_SIDE)) {
+    start = performance.now();
+    small = await resizeInside(photo, HASH_SOURCE_SIDE);
+    timings.smallCopyMs = performance.now() - start;
+  }
   if (task.hashes) {
     start = performance.now();
-    const hashes = perceptualHashes(photo, task.hashes.trimThreshold);
+    const hashes = perceptualHashes(photo, task.hashes.trimThreshold, small);
     // Content size in original pixels: a letterboxed copy must not win the keeper choice by its bars.
     result.hashes = {
       dhash: hashToHex(hashes.dhash),
@@ -82,7 +92,7 @@ serveTasks<PhotoTask, PhotoResult>(async (task) => {
   }
   if (task.thumbnails) {
     start = performance.now();
-    const written = await writeThumbnails(photo, task.sha256, task.thumbnails.dir, task.thumbnails.sizes);
+    const written = await writeThumbnails(photo, task.sha256, task.thumbnails.dir, task.thumbnails.sizes, small ? new Map([[HASH_SOURCE_SIDE, small]]) : undefined);
     result.thumbnails = written.map((thumbnail) => thumbnail.size);
     timings.thumbnailMs = performance.now() - start;
   }

@@ -18,6 +18,7 @@ import { DEFAULT_PET_INPUT_SIZE, DEFAULT_PET_MODEL, DEFAULT_PET_THRESHOLD, PET_I
 import type { PhotoResult, PhotoTask, PhotoTimings } from '../models/photo-worker.ts';
 import { AnalysisCache, emptyRelation } from '../datasets/analysis-cache.ts';
 import { PERCEPTUAL_HASH_VERSION } from '../imaging/perceptual-hash.ts';
+import { DEFAULT_THUMBNAIL_SIZES } from '../imaging/thumbnails.ts';
 import { filePath } from '../files/file-path.ts';
 import { createHash } from 'node:crypto';
 
@@ -40,7 +41,8 @@ const params = z.object({
   }).strict().prefault({}),
   thumbnails: z.object({
     enabled: z.boolean().default(true),
-    sizes: z.array(z.number().int().min(32).max(4096)).min(1).default([256, 1024]),
+    /** Longer sides written by the run. The workbench makes 1024 px itself the first time a page asks (it cost more than decoding here). */
+    sizes: z.array(z.number().int().min(32).max(4096)).min(1).default([...DEFAULT_THUMBNAIL_SIZES]),
     skipTags: tags,
   }).strict().prefault({}),
   faces: z.object({
@@ -170,7 +172,7 @@ export const images = defineNode({
     }
     ctx.progress.total(tasks.size);
 
-    const totals: PhotoTimings = { decodeMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
+    const totals: PhotoTimings = { decodeMs: 0, smallCopyMs: 0, hashMs: 0, thumbnailMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0, petsMs: 0 };
     // Wall-clock phases, for benchmarks: start-up (workers and models) shows as the wait for the first result.
     const nodeStart = performance.now();
     let firstResultAt: number | undefined;
@@ -282,7 +284,7 @@ export const images = defineNode({
         lastResult: lastResultAt === undefined ? null : Math.round(lastResultAt - nodeStart),
         tables: Math.round(performance.now() - analysedAt),
       },
-      msPerDecodedPhoto: { decode: perPhoto(totals.decodeMs), hashes: perPhoto(totals.hashMs), thumbnails: perPhoto(totals.thumbnailMs), detect: perPhoto(totals.detectMs), landmarks: perPhoto(totals.landmarksMs), embed: perPhoto(totals.embedMs), pets: perPhoto(totals.petsMs), write: perPhoto(writeMs) },
+      msPerDecodedPhoto: { decode: perPhoto(totals.decodeMs), smallCopy: perPhoto(totals.smallCopyMs), hashes: perPhoto(totals.hashMs), thumbnails: perPhoto(totals.thumbnailMs), detect: perPhoto(totals.detectMs), landmarks: perPhoto(totals.landmarksMs), embed: perPhoto(totals.embedMs), pets: perPhoto(totals.petsMs), write: perPhoto(writeMs) },
     };
   },
 });

@@ -147,7 +147,7 @@ test('bad input lands in errors with a clear reason and the run completes', asyn
   const decoded = await sql(`SELECT f.path, i.width, i.height FROM run${summary.runId}.images i JOIN run${summary.runId}.files f USING (file_id)`);
   assert.deepEqual(decoded, [{ path: 'good.jpg', width: 64, height: 48 }], 'the good photo is analysed');
   const thumbnails = await sql(`SELECT size FROM run${summary.runId}.thumbnails ORDER BY size`);
-  assert.deepEqual(thumbnails.map((row) => row.size), [256, 1024], 'thumbnail rows for the good photo (never upscaled on disk)');
+  assert.deepEqual(thumbnails.map((row) => row.size), [256], 'the small thumbnail for the good photo (the workbench makes 1024 px on demand)');
 });
 
 test('source rules: the work folder is hashed and de-duplicated but gets no face or pet recognition', { skip: skipUnless(facesFixtures) }, async () => {

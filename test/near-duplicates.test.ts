@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodePhoto } from '../imaging/image.ts';
+import { decodePhoto, resizeInside } from '../imaging/image.ts';
 import { HammingIndex } from '../imaging/hamming-index.ts';
 import {
   DEFAULT_NEAR_DUPLICATE_OPTIONS,
@@ -10,7 +10,7 @@ import {
   groupNearDuplicates,
   type NearDuplicateCandidate,
 } from '../imaging/near-duplicates.ts';
-import { hamming, perceptualHashes } from '../imaging/perceptual-hash.ts';
+import { HASH_SOURCE_SIDE, hamming, perceptualHashes } from '../imaging/perceptual-hash.ts';
 import { demoPhotosDir, facesFixtures, petsFixtures, skipUnless } from './fixtures.ts';
 
 /** Deterministic 64-bit values (splitmix32 on two halves) so failures reproduce. */
@@ -135,7 +135,8 @@ test('fixtures + demo photos: the letterboxed copies and obama.jpg form the only
   const items: NearDuplicateCandidate[] = [];
   for (const file of files) {
     const photo = await decodePhoto(file);
-    const { dhash, phash, hashedBox } = perceptualHashes(photo);
+    // As the photo worker hashes: bits from the small copy the 256 px thumbnail is made from.
+    const { dhash, phash, hashedBox } = perceptualHashes(photo, undefined, await resizeInside(photo, HASH_SOURCE_SIDE));
     const name = file.split('/').pop()!;
     // Content size (bars trimmed, in original pixels), so black bars do not make a copy "larger".
     const width = Math.round(hashedBox.width / photo.scale);

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { decodePhoto, type RgbImage } from '../imaging/image.ts';
+import { decodePhoto, resizeInside, type RgbImage } from '../imaging/image.ts';
 import {
+  HASH_SOURCE_SIDE,
   PERCEPTUAL_HASH_VERSION,
   findContentBox,
   grayAreaResize,
@@ -14,7 +15,7 @@ import {
   popcount32,
   dhashFromGray9x8,
 } from '../imaging/perceptual-hash.ts';
-import { facesFixtures, skipUnless } from './fixtures.ts';
+import { demoPhotosDir, facesFixtures, petsFixtures, skipUnless } from './fixtures.ts';
 
 /** A deterministic "photo": smooth gradients plus a few blobs, so hashes have structure. */
 function syntheticPhoto(width: number, height: number, seed = 1): RgbImage {
@@ -116,7 +117,11 @@ test('hashes survive letterboxing, resizing and JPEG recompression; differ for a
 });
 
 test('fixtures: letterboxed copies hash alike; obama.jpg joins them only thanks to the trim', { skip: skipUnless(facesFixtures) }, async () => {
-  const hashOf = async (name: string, trimThreshold?: null) => perceptualHashes(await decodePhoto(join(facesFixtures, name)), trimThreshold);
+  // As the photo worker hashes: the border found on the decode, the bits from its small copy.
+  const hashOf = async (name: string, trimThreshold?: null) => {
+    const photo = await decodePhoto(join(facesFixtures, name));
+    return perceptualHashes(photo, trimThreshold, await resizeInside(photo, HASH_SOURCE_SIDE));
+  };
   const copies = await Promise.all(['obama-240p.jpg', 'obama-480p.jpg', 'obama-720p.jpg', 'obama-1080p.jpg'].map((name) => hashOf(name)));
   const obama = await hashOf('obama.jpg');
   const biden = await hashOf('biden.jpg');
@@ -136,4 +141,42 @@ test('fixtures: letterboxed copies hash alike; obama.jpg joins them only thanks 
   assert.ok(hamming(untrimmedCopy.dhash, untrimmedObama.dhash) >= 15, `untrimmed dhash ${hamming(untrimmedCopy.dhash, untrimmedObama.dhash)}`);
   // The 64 pHash bits split at their median: half set.
   assert.equal(popcount32(Number(obama.phash >> 32n)) + popcount32(Number(obama.phash & 0xffffffffn)), 32);
+});
+
+test('bits from the small copy: within 2 of 64 of hashing the full decode, on the fixtures and edited copies; the border is found at full size', { skip: skipUnless(facesFixtures) || skipUnless(demoPhotosDir) }, async () => {
+  const files = [
+    ...[1, 2, 3, 4, 5, 6].map((i) => join(demoPhotosDir, `sample${i}.jpg`)),
+    ...['biden.jpg', 'obama.jpg', 'obama2.jpg', 'obama-240p.jpg', 'obama-1080p.jpg', 'two_people.jpg'].map((name) => join(facesFixtures, name)),
+    ...(skipUnless(petsFixtures) ? [] : [join(petsFixtures, 'chelsea.png')]),
+  ];
+  let differing = 0;
+  for (const file of files) {
+    const edits = [await sharp(file).toBuffer(), await sharp(file).extend({ left: 100, right: 100, background: '#000' }).jpeg().toBuffer(), await sharp(file).jpeg({ quality: 25 }).toBuffer()];
+    for (const bytes of edits) {
+      const photo = await decodePhoto(bytes, { maxSide: 2048 });
+      const full = perceptualHashes(photo);
+      const small = await resizeInside(photo, HASH_SOURCE_SIDE);
+      const fromSmall = perceptualHashes(photo, undefined, small);
+      const [d, p] = [hamming(full.dhash, fromSmall.dhash), hamming(full.phash, fromSmall.phash)];
+      assert.ok(d <= 2 && p <= 2, `${file}: dHash ${d}, pHash ${p} bits apart`);
+      differing += d + p;
+      assert.deepEqual(fromSmall.hashedBox, full.hashedBox, 'content box in the decode\'s pixels, exact');
+    }
+  }
+  assert.ok(differing > 0, 'the two really are computed from different pixels');
+});
+
+test('a photo with a border is averaged over its content in the full decode, not the copy (whose edge pixels blend bar and content)', async () => {
+  const photo = syntheticPhoto(640, 480);
+  const letterboxed = await rawOf(sharpOf(photo).extend({ left: 107, right: 107, background: '#000000' }));
+  const small = await resizeInside(letterboxed, HASH_SOURCE_SIDE);
+  const withCopy = perceptualHashes(letterboxed, 20, small);
+  const fullDecode = perceptualHashes(letterboxed, 20);
+  assert.deepEqual([withCopy.dhash, withCopy.phash, withCopy.hashedBox], [fullDecode.dhash, fullDecode.phash, fullDecode.hashedBox]);
+  assert.equal(withCopy.hashedBox.width, 640);
+  // Without a border the copy is used: its bits are not the full decode's.
+  const plainSmall = await resizeInside(photo, HASH_SOURCE_SIDE);
+  const fromCopy = perceptualHashes(photo, 20, plainSmall);
+  assert.deepEqual(fromCopy.hashedBox, { left: 0, top: 0, width: 640, height: 480 });
+  assert.deepEqual([fromCopy.dhash, fromCopy.phash], [perceptualHashes(plainSmall, null).dhash, perceptualHashes(plainSmall, null).phash]);
 });
