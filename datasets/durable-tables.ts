@@ -89,4 +89,14 @@ export const DURABLE_TABLES: Readonly<Record<string, DurableTable>> = {
     owner: 'datasets/gold.ts',
     readBy: ['reports/metrics.ts'],
   },
+  duplicate_decisions: {
+    description: 'The keeper a person confirmed or chose per duplicate group (exact or near), keyed by the content of the members so it holds across runs.',
+    owner: 'datasets/duplicate-decisions.ts',
+    readBy: ['app/duplicates.ts (the Duplicates view, the non-keepers export and move)'],
+  },
+  duplicate_moves: {
+    description: 'Each non-keeper the workbench moved into a `_delete` folder of its source: from and to path, content, when, by whom.',
+    owner: 'datasets/duplicate-decisions.ts',
+    readBy: ['app/duplicates.ts (files shown as moved until the next scan records them)', 'mnemo sql'],
+  },
 };

@@ -165,4 +165,29 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: 'duplicate_decisions and duplicate_moves: the keeper a person chose per duplicate group, and the files moved into _delete',
+    sql: `
+      CREATE TABLE duplicate_decisions (
+        group_key VARCHAR PRIMARY KEY,      -- exact:<sha256> | near:<sha256 of the members' sorted sha256s>: the same group in every run
+        kind VARCHAR NOT NULL,              -- exact | near
+        keeper_file_id VARCHAR NOT NULL,    -- file_id is stable across runs (source + path)
+        keeper_sha256 VARCHAR NOT NULL,
+        members INTEGER NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        author VARCHAR NOT NULL
+      );
+      CREATE TABLE duplicate_moves (
+        file_id VARCHAR NOT NULL,
+        group_key VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        from_path VARCHAR NOT NULL,         -- relative to the source folder
+        to_path VARCHAR NOT NULL,           -- inside <source>/_delete/
+        sha256 VARCHAR,
+        moved_at TIMESTAMP NOT NULL,
+        author VARCHAR NOT NULL
+      );
+    `,
+  },
 ];

@@ -174,3 +174,35 @@ export const similarityApi = {
   /** The person's faces in groups of look-alikes, largest (the main one) first. */
   subclusters: (personId: number) => request<PersonSubclusters>('GET', `/api/people/${personId}/subclusters`),
 };
+
+// ---- compare runs and sweeps (docs/API.md, "Compare") ----
+
+import type { AdoptResult, CompareView, FlowLink, SweepDetail, SweepSettingRow, SweepSummary } from '../../app/compare-types.ts';
+
+export type { AdoptResult, CompareView, FlowLink, SweepDetail, SweepSettingRow, SweepSummary };
+
+export const compareApi = {
+  /** Two runs compared: a number, `latest`, `previous` or a sweep setting each. */
+  compare: (a: string, b: string) => request<CompareView>('GET', `/api/compare${query({ a, b })}`),
+  sweeps: () => request<{ sweeps: SweepSummary[] }>('GET', '/api/sweeps').then((r) => r.sweeps),
+  sweep: (sweepId: string) => request<SweepDetail>('GET', `/api/sweeps/${encodeURIComponent(sweepId)}`),
+  /** Writes the sweep's best setting (or the one of `runId`) into mnemo.yaml. */
+  adopt: (sweepId: string, runId?: number) => request<AdoptResult>('POST', `/api/sweeps/${encodeURIComponent(sweepId)}/adopt`, runId === undefined ? {} : { runId }),
+};
+
+// ---- duplicates (docs/API.md, "Duplicates") ----
+
+import type { DuplicateGroup, DuplicateGroups, MovePlan, MoveResult } from '../../app/duplicate-types.ts';
+
+export type { DuplicateGroup, DuplicateGroups, MovePlan, MoveResult };
+
+export const duplicatesApi = {
+  groups: (options: { kind?: 'all' | 'exact' | 'near'; offset?: number; limit?: number } = {}) =>
+    request<DuplicateGroups>('GET', `/api/duplicates${query({ kind: options.kind, offset: options.offset, limit: options.limit })}`),
+  decide: (groupKey: string, keeperFileId: string) => request<DuplicateGroup>('POST', '/api/duplicates/decisions', { groupKey, keeperFileId }),
+  /** What a move would do, and the token that confirms it (changes nothing). */
+  movePlan: () => request<MovePlan>('POST', '/api/duplicates/move-plan', {}),
+  move: (token: string) => request<MoveResult>('POST', '/api/duplicates/move', { token }),
+  /** The CSV of non-keepers, for a download link. */
+  nonKeepersCsvUrl: '/api/duplicates/non-keepers.csv',
+};

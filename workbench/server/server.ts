@@ -19,6 +19,8 @@ import { peopleRoutes } from './routes/people.ts';
 import { reviewRoutes } from './routes/review.ts';
 import { runRoutes } from './routes/runs.ts';
 import { similarityRoutes } from './routes/similarity.ts';
+import { compareRoutes } from './routes/compare.ts';
+import { duplicateRoutes } from './routes/duplicates.ts';
 import { RunSupervisor } from './run-supervisor.ts';
 import { installSecurity, isLoopback } from './security.ts';
 import { defaultStaticDir, serveStatic } from './static-files.ts';
@@ -97,6 +99,8 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
   peopleRoutes(app, context);
   reviewRoutes(app, context);
   similarityRoutes(app, context);
+  compareRoutes(app, context);
+  duplicateRoutes(app, context);
   mediaRoutes(app, context);
   eventRoutes(app, context, streams);
 

@@ -1,0 +1,61 @@
+// The shapes of the Compare view that app/compare-view.ts, the server and the
+// web client share (type imports only: the web app type-checks this file too).
+import type { ClusterFlow } from '../reports/cluster-flow.ts';
+import type { CompareReport } from '../reports/report-schema.ts';
+
+export type { ClusterFlow, CompareReport };
+export type { FlowLink } from '../reports/cluster-flow.ts';
+
+/** Two runs compared: the report of `mnemo report compare`, and its cluster correspondence as flow links. */
+export interface CompareView {
+  report: CompareReport;
+  /** null when a run has no clusters table. */
+  flow: ClusterFlow | null;
+}
+
+/** One sweep in the list: runs tagged with one sweep id by `mnemo sweep`. */
+export interface SweepSummary {
+  sweepId: string;
+  startedAt: string;
+  /** The swept parameters (node.param). */
+  keys: string[];
+  settings: number;
+  succeeded: number;
+}
+
+export interface SweepSettingRow {
+  runId: number;
+  /** As `mnemo sweep` tagged the run: `cluster.threshold=0.6 cluster.minQuality=2.75`. */
+  setting: string;
+  /** The setting's value per swept parameter. */
+  values: Record<string, unknown>;
+  status: 'succeeded' | 'failed';
+  clusters: number | null;
+  strangersShare: number | null;
+  /** Pairwise F1 of the clusters against the reference. */
+  f1: number | null;
+  ari: number | null;
+  personF1: number | null;
+  message: string | null;
+}
+
+export interface SweepDetail extends SweepSummary {
+  /** What F1 is measured against: gold, manual decisions, or nothing. */
+  reference: string;
+  rows: SweepSettingRow[];
+  /** Highest F1, ties to the fewer strangers (app/sweeps.ts bestSetting); null when none could be scored. */
+  best: SweepSettingRow | null;
+  /** The pipeline spec an adopted setting is written to. */
+  configPath: string;
+  /** What that spec has now for each swept parameter (null: not set, the node's default applies). */
+  current: Record<string, unknown>;
+}
+
+export interface AdoptResult {
+  configPath: string;
+  setting: string;
+  /** Each parameter written, with the value the file had (null: not set). */
+  changes: { key: string; from: unknown; to: unknown }[];
+  /** True when the file already had every value: nothing was written. */
+  unchanged: boolean;
+}
