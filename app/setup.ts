@@ -30,7 +30,11 @@ export async function prepareDemo(dir: string): Promise<{ workspace: Workspace; 
   const config = join(target, 'mnemo.yaml');
   writeFileSync(config, initialSpec(photos, './mnemo-data', ['sample*.jpg']));
   const count = readdirSync(photos).filter((name) => /^sample.*\.jpg$/.test(name)).length;
-  return { workspace: await Workspace.open({ config }), config, photos, count };
+  const workspace = await Workspace.open({ config });
+  // A few notebooks to start from (faces per run, cluster sizes, ...); a file already there is the user's and stays.
+  const { writeDemoNotebooks } = await import('./notebooks.ts');
+  await writeDemoNotebooks(workspace);
+  return { workspace, config, photos, count };
 }
 
 // What the demo prints after its run: per photo, and the people found.

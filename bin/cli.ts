@@ -7,6 +7,7 @@ import { common, out, plural, UsageError, wholeNumber, workspaceOf, type Command
 import { formatTable, formatTableOf, toJson, writeRows, writerTo } from './format.ts';
 import { peopleCommands } from './people-commands.ts';
 import { reportCommands } from './report-commands.ts';
+import { notebookCommands } from './notebook-commands.ts';
 import { serviceCommands } from './service-commands.ts';
 
 const commands: Record<string, Command> = {
@@ -181,6 +182,7 @@ const commands: Record<string, Command> = {
   },
   ...peopleCommands,
   ...reportCommands,
+  ...notebookCommands,
   ...serviceCommands,
 };
 

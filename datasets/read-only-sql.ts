@@ -105,7 +105,10 @@ export async function streamReadOnlyQuery<T>(store: Store, sql: string, options:
         connection.interrupt();
       }, timeoutMs);
     }
-    return await consume(await prepared.stream());
+    const consumed = await consume(await prepared.stream());
+    // An interrupt while rows stream ends the stream quietly: a cut result must not pass for a whole one.
+    if (timedOut) throw new ReadOnlySqlError('interrupted');
+    return consumed;
   } catch (error) {
     if (timedOut) throw new ReadOnlySqlError(`query stopped after ${formatLimit(timeoutMs)} (the limit; raise it with --timeout)`);
     throw userError(error, runsDir) ?? error;
@@ -115,6 +118,55 @@ export async function streamReadOnlyQuery<T>(store: Store, sql: string, options:
     instance.closeSync();
     rmSync(spill, { recursive: true, force: true });
   }
+}
+
+/**
+ * A locked-down database for several queries in turn (a notebook's cells,
+ * which may use each other's results): prepared exactly as for one query,
+ * over what `referencedText` names (every cell's SQL, and any run<ID> schema
+ * the caller needs). The caller closes it.
+ */
+export interface ReadOnlySession {
+  connection: DuckDBConnection;
+  /** Another connection to the same database (as locked down): it may write while `connection` streams. */
+  connect(): Promise<DuckDBConnection>;
+  /** The statement, when it is exactly one query; else a ReadOnlySqlError. */
+  prepare(sql: string): Promise<DuckDBPreparedStatement>;
+  /** A DuckDB error a person fixes by changing the query, as one clear line; null for anything else. */
+  userError(error: unknown): ReadOnlySqlError | null;
+  close(): void;
+}
+
+export async function openReadOnlySession(store: Store, referencedText: string, options: Pick<QueryOptions, 'lockTimeoutMs'> = {}): Promise<ReadOnlySession> {
+  if (!existsSync(store.catalogPath)) throw new NoCatalogError(`no mnemo catalog at ${store.catalogPath}: run \`mnemo run\` first`);
+  const runsDir = join(store.dataDir, 'runs');
+  const spill = mkdtempSync(join(tmpdir(), 'mnemo-sql-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const close = () => {
+    connection.closeSync();
+    instance.closeSync();
+    rmSync(spill, { recursive: true, force: true });
+  };
+  try {
+    const views = await snapshot(store.catalogPath, connection, wordsOf(referencedText), options.lockTimeoutMs ?? 15_000);
+    await lockDown(connection, runsDir, spill);
+    await createViews(connection, views);
+  } catch (error) {
+    close();
+    throw userError(error, runsDir) ?? error;
+  }
+  const others: DuckDBConnection[] = [];
+  const connect = async () => {
+    const other = await instance.connect();
+    others.push(other);
+    return other;
+  };
+  const closeAll = () => {
+    for (const other of others) other.closeSync();
+    close();
+  };
+  return { connection, connect, prepare: (sql) => prepareQuery(connection, sql), userError: (error) => userError(error, runsDir), close: closeAll };
 }
 
 interface ViewDefinition {
@@ -270,9 +322,10 @@ async function rowsOf<T>(connection: DuckDBConnection, sql: string): Promise<T[]
 /**
  * Writes a query's result to a Parquet file without holding it in memory:
  * chunks go through an appender into a table of a scratch database file, then
- * mnemo's own COPY (never the user's SQL) writes `path`. Returns the row count.
+ * mnemo's own COPY (never the user's SQL) writes `path` (Parquet, or CSV for
+ * a notebook cell's export). Returns the row count.
  */
-export async function writeResultAsParquet(result: DuckDBResult, path: string): Promise<number> {
+export async function writeResultAsParquet(result: DuckDBResult, path: string, format: 'parquet' | 'csv' = 'parquet'): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'mnemo-export-'));
   const instance = await DuckDBInstance.create(join(scratch, 'export.duckdb'), { memory_limit: '256MB', temp_directory: join(scratch, 'spill') });
   const connection = await instance.connect();
@@ -287,7 +340,7 @@ export async function writeResultAsParquet(result: DuckDBResult, path: string): 
       rows += chunk.rowCount;
     }
     appender.closeSync();
-    await connection.run(`COPY result TO ${quoteString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    await connection.run(`COPY result TO ${quoteString(path)} ${format === 'csv' ? '(FORMAT csv, HEADER)' : '(FORMAT parquet, COMPRESSION zstd)'}`);
     return rows;
   } finally {
     connection.closeSync();

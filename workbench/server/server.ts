@@ -19,6 +19,7 @@ import { peopleRoutes } from './routes/people.ts';
 import { reviewRoutes } from './routes/review.ts';
 import { runRoutes } from './routes/runs.ts';
 import { similarityRoutes } from './routes/similarity.ts';
+import { notebookRoutes } from './routes/notebooks.ts';
 import { compareRoutes } from './routes/compare.ts';
 import { duplicateRoutes } from './routes/duplicates.ts';
 import { RunSupervisor } from './run-supervisor.ts';
@@ -99,6 +100,7 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
   peopleRoutes(app, context);
   reviewRoutes(app, context);
   similarityRoutes(app, context);
+  notebookRoutes(app, context);
   compareRoutes(app, context);
   duplicateRoutes(app, context);
   mediaRoutes(app, context);
