@@ -8,6 +8,7 @@ import { formatTable, formatTableOf, toJson, writeRows, writerTo } from './forma
 import { peopleCommands } from './people-commands.ts';
 import { reportCommands } from './report-commands.ts';
 import { notebookCommands } from './notebook-commands.ts';
+import { tripCommands } from './trip-commands.ts';
 import { serviceCommands } from './service-commands.ts';
 
 const commands: Record<string, Command> = {
@@ -183,6 +184,7 @@ const commands: Record<string, Command> = {
   ...peopleCommands,
   ...reportCommands,
   ...notebookCommands,
+  ...tripCommands,
   ...serviceCommands,
 };
 

@@ -16,4 +16,6 @@ export const DEFAULT_PIPELINE: { name: string; type: string; needs: string[]; pa
   { name: 'assign', type: 'assign', needs: [], params: {}, comment: 'person per face: manual decisions, then whole clusters, then votes of the nearest labelled faces (knnThreshold)' },
   { name: 'umap', type: 'umap', needs: [], params: { seed: 42 }, comment: '2-D map of the faces for browsing (same seed, same map)' },
   { name: 'near_duplicates', type: 'near_duplicates', needs: [], params: {}, comment: 'resized / re-compressed / letterboxed copies by dHash and pHash distance, with a keeper per group' },
+  { name: 'events', type: 'events', needs: [], params: {}, comment: 'photos in capture order split into events, named offline (GeoNames); language: ru, home: {lat, lon}, homeTimeZone: Europe/Moscow' },
+  { name: 'trips', type: 'trips', needs: [], params: {}, comment: 'runs of days away from home (awayKm 50, maxGapHours 48, minPhotos 5) with places, countries and a cover (mnemo trips)' },
 ];

@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from './fixtures.ts';
 
-const FOLDERS = ['app', 'bin', 'dag', 'datasets', 'files', 'imaging', 'models', 'nodes', 'reports', 'vectors', 'workbench'];
+const FOLDERS = ['app', 'bin', 'cloud', 'dag', 'datasets', 'files', 'geo', 'imaging', 'models', 'nodes', 'notebook', 'reports', 'vectors', 'workbench'];
 
 function importsBetweenFolders(): Map<string, Map<string, string>> {
   const edges = new Map<string, Map<string, string>>(); // from folder -> to folder -> an example file

@@ -6,6 +6,7 @@
 import type { ClusterEntry, DirectoryEntry, FaceMapColumns, FaceRow, Page, RunListItem } from '../../app/api-types.ts';
 
 import { fetchFaceMap } from './face-map-data.ts';
+import type { TripCard, TripSummary } from '../../app/trip-types.ts';
 
 // The server's shapes are declared once, in the application layer; these are the names the views use.
 export type { Page };
@@ -104,7 +105,13 @@ export const api = {
   map: (run: string | number = 'latest') => fetchFaceMap(run),
   crops: (faceIds: string[], size = 128) =>
     request<{ crops: Record<string, string> }>('GET', `/api/crops${query({ ids: faceIds.join(','), size })}`).then((r) => r.crops),
+
+  trips: () => request<{ trips: TripSummary[] }>('GET', '/api/trips').then((r) => r.trips),
+  trip: (tripId: number) => request<TripCard>('GET', `/api/trips/${tripId}`),
 };
+
+/** The URL of a WebP thumbnail of a trip's photo (at least `size` px), for an <img>. */
+export const thumbnailUrl = (fileId: string, size = 256): string => `/api/trips/thumbnails/${encodeURIComponent(fileId)}?size=${size}`;
 
 /** The URL of one face crop (image/webp), for an <img>. */
 export const cropUrl = (faceId: string, size = 128): string => `/api/faces/${encodeURIComponent(faceId)}/crop?size=${size}`;

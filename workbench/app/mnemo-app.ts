@@ -1,5 +1,5 @@
 // <mnemo-app>: the shell. A left navigation, the view the URL hash names
-// (#/people, #/people/<id>, #/map, #/clusters, #/review, #/runs), the toast, and the
+// (#/people, #/people/<id>, #/map, #/trips, #/trips/<id>, #/clusters, #/review, #/runs), the toast, and the
 // server's event stream: when a re-match or a run finishes, the views reload.
 import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
@@ -13,6 +13,10 @@ import './map-view.ts';
 import './clusters-view.ts';
 import './runs-view.ts';
 import './review-view.ts';
+import './notebook-view.ts';
+import './trips-view.ts';
+import './compare-view.ts';
+import './duplicates-view.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -21,8 +25,10 @@ declare global {
 }
 
 interface Route {
-  view: 'people' | 'person' | 'map' | 'clusters' | 'review' | 'runs';
+  view: 'people' | 'person' | 'map' | 'clusters' | 'review' | 'runs' | 'trips' | 'notebooks' | 'compare' | 'duplicates';
   id?: number;
+  /** A notebook's file name (#/notebooks/<name>). */
+  name?: string;
 }
 
 const NAV: { view: Route['view']; label: string; hash: string }[] = [
@@ -30,12 +36,19 @@ const NAV: { view: Route['view']; label: string; hash: string }[] = [
   { view: 'clusters', label: 'Clusters', hash: '#/clusters' },
   { view: 'review', label: 'Review', hash: '#/review' },
   { view: 'map', label: 'Face map', hash: '#/map' },
+  { view: 'trips', label: 'Trips', hash: '#/trips' },
+  { view: 'notebooks', label: 'Notebooks', hash: '#/notebooks' },
+  { view: 'compare', label: 'Compare', hash: '#/compare' },
+  { view: 'duplicates', label: 'Duplicates', hash: '#/duplicates' },
   { view: 'runs', label: 'Runs', hash: '#/runs' },
 ];
 
 function parseRoute(hash: string): Route {
   const [, first, second] = hash.replace(/^#/, '').split('/');
   if (first === 'people' && second && /^\d+$/.test(second)) return { view: 'person', id: Number(second) };
+  if (first === 'trips') return second && /^\d+$/.test(second) ? { view: 'trips', id: Number(second) } : { view: 'trips' };
+  if (first === 'notebooks') return { view: 'notebooks', name: second ? decodeURIComponent(second) : '' };
+  if (first === 'compare' || first === 'duplicates') return { view: first }; // compare-view reads #/compare/A/B itself
   if (first === 'map' || first === 'clusters' || first === 'review' || first === 'runs') return { view: first };
   return { view: 'people' };
 }
@@ -142,6 +155,14 @@ export class MnemoApp extends LitElement {
         return html`<clusters-view .generation=${g}></clusters-view>`;
       case 'review':
         return html`<review-view .generation=${g}></review-view>`;
+      case 'trips':
+        return html`<trips-view .tripId=${this.route.id ?? null} .generation=${g}></trips-view>`;
+      case 'notebooks':
+        return html`<notebook-view .name=${this.route.name ?? ''} .generation=${g}></notebook-view>`;
+      case 'compare':
+        return html`<compare-view .generation=${g}></compare-view>`;
+      case 'duplicates':
+        return html`<duplicates-view .generation=${g}></duplicates-view>`;
       case 'runs':
         return html`<runs-view .generation=${g}></runs-view>`;
       default:

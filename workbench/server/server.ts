@@ -22,6 +22,7 @@ import { similarityRoutes } from './routes/similarity.ts';
 import { notebookRoutes } from './routes/notebooks.ts';
 import { compareRoutes } from './routes/compare.ts';
 import { duplicateRoutes } from './routes/duplicates.ts';
+import { tripRoutes } from './routes/trips.ts';
 import { RunSupervisor } from './run-supervisor.ts';
 import { installSecurity, isLoopback } from './security.ts';
 import { defaultStaticDir, serveStatic } from './static-files.ts';
@@ -103,6 +104,7 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
   notebookRoutes(app, context);
   compareRoutes(app, context);
   duplicateRoutes(app, context);
+  tripRoutes(app, context);
   mediaRoutes(app, context);
   eventRoutes(app, context, streams);
 
