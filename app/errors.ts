@@ -31,6 +31,7 @@ const KIND_OF_ERROR_NAME: Record<string, AppErrorKind> = {
   NoCatalogError: 'not_found', // datasets/catalog.ts
   NotResumableError: 'conflict', // datasets/run-registry.ts
   RunOptionsError: 'invalid', // dag/executor.ts
+  LoginNeededError: 'invalid', // cloud/yandex-disk/oauth.ts
 };
 
 export const invalid = (message: string) => new AppError('invalid', message);

@@ -10,6 +10,7 @@ import { reportCommands } from './report-commands.ts';
 import { notebookCommands } from './notebook-commands.ts';
 import { tripCommands } from './trip-commands.ts';
 import { serviceCommands } from './service-commands.ts';
+import { importYandex, yandexCommands } from './yandex-commands.ts';
 
 const commands: Record<string, Command> = {
   init: {
@@ -107,10 +108,11 @@ const commands: Record<string, Command> = {
     },
   },
   import: {
-    summary: 'copy photos new by content from the inbox source into the archive (verified; nothing overwritten or deleted)',
-    usage: 'mnemo import [--config FILE] [--dry-run] [--node NAME]   (the pipeline needs an import node: params inbox, archive, layout)',
+    summary: 'copy photos new by content from the inbox source into the archive (verified; nothing overwritten or deleted); import yandex: from the Yandex.Disk camera folder',
+    usage: 'mnemo import [yandex] [--config FILE] [--dry-run] [--node NAME]   (the pipeline needs an import node: params inbox, archive, layout; `mnemo import yandex`: a yandex-import node, params archive, layout)',
     options: { ...common, 'dry-run': { type: 'boolean' }, node: { type: 'string' } },
-    async run(values) {
+    async run(values, positionals) {
+      if (positionals[0] === 'yandex') return importYandex(values, commandLine());
       const workspace = await workspaceOf(values);
       const node = values.node as string | undefined;
       const { previewImport, runImport } = await import('../app/imports.ts');
@@ -186,6 +188,7 @@ const commands: Record<string, Command> = {
   ...notebookCommands,
   ...tripCommands,
   ...serviceCommands,
+  ...yandexCommands,
 };
 
 /** Builds the web app when it is missing or stale, serves the workbench until Ctrl-C. */

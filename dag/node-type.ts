@@ -12,6 +12,32 @@ export interface SourceSpec {
   include: string[];
   exclude: string[];
   tags: string[];
+  /**
+   * Set for a `type: yandex-disk` source: its files live on Yandex.Disk and
+   * `path` is a local view of them (hard links into a download cache) that
+   * scan refreshes before it walks it, so every other node reads it as a folder.
+   */
+  yandexDisk?: YandexDiskSource;
+}
+
+/** Where a Yandex.Disk source's files are and where mnemo keeps its copies (no secrets: the spec is stored with each run). */
+export interface YandexDiskSource {
+  /** The folder on the disk, e.g. `disk:/Фото`. */
+  root: string;
+  /** REST API base, default https://cloud-api.yandex.net. */
+  apiUrl: string;
+  /** OAuth server, default https://oauth.yandex.ru. */
+  oauthUrl: string;
+  /** The OAuth application's client id (`client_id`, else MNEMO_YANDEX_CLIENT_ID); its secret only ever comes from the environment. */
+  clientId: string | null;
+  /** The credentials file (mode 0600) that `mnemo auth yandex` writes. */
+  credentialsFile: string;
+  /** This source's listing state (the resumable cursor, the last complete listing). */
+  stateDir: string;
+  /** The content-addressed download cache, shared by all Yandex.Disk sources of the data folder. */
+  cacheDir: string;
+  /** Bytes the cache may hold; least recently used downloads no view needs leave first. */
+  cacheLimitBytes: number;
 }
 
 export interface NodeContext<P = unknown, Prepared = unknown> {

@@ -2,11 +2,11 @@
 // Every mistake becomes a SpecIssue naming the file, line, node and parameter.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { GlobError, globToRegExp } from '../files/glob.ts';
-import type { NodeType, SourceSpec } from './node-type.ts';
+import type { NodeType, SourceSpec, YandexDiskSource } from './node-type.ts';
 
 export interface NodeSpec {
   name: string;
@@ -91,7 +91,7 @@ export function parseSpec(text: string, file: string, registry: NodeRegistry, op
 
   const baseDir = dirname(file);
   const dataDir = readData(root, baseDir, issue);
-  const sources = readSources(document, root.get('sources', true) as YamlNode | undefined, baseDir, issue);
+  const sources = readSources(document, root.get('sources', true) as YamlNode | undefined, baseDir, dataDir, issue);
   const nodes = readNodes(document, root.get('nodes', true) as YamlNode | undefined, registry, options.overrides ?? [], issue, lineOf);
   if (issues.length) throw new SpecError(file, issues);
   return { file, dataDir, sources, nodes };
@@ -177,7 +177,7 @@ function kindOf(value: unknown): string {
   return `the ${typeof value === 'string' ? 'text' : typeof value} ${JSON.stringify(value)}`;
 }
 
-function readSources(document: Document, node: YamlNode | undefined, baseDir: string, issue: IssueFn): SourceSpec[] {
+function readSources(document: Document, node: YamlNode | undefined, baseDir: string, dataDir: string, issue: IssueFn): SourceSpec[] {
   if (!node) return [];
   if (!isSeq(node)) {
     issue('`sources` must be a list of folders', node);
@@ -191,9 +191,13 @@ function readSources(document: Document, node: YamlNode | undefined, baseDir: st
       continue;
     }
     const value = item.toJSON() as Record<string, unknown>;
+    const isYandexDisk = value.type === 'yandex-disk';
+    const keys = isYandexDisk ? [...SOURCE_KEYS, ...YANDEX_DISK_KEYS] : SOURCE_KEYS;
     for (const key of Object.keys(value)) {
-      if (!['name', 'path', 'include', 'exclude', 'tags'].includes(key)) issue(`source: unknown key '${key}' (expected name, path, include, exclude, tags)`, item.get(key, true) as YamlNode);
+      if (key === 'client_secret' && isYandexDisk) issue('source: `client_secret` does not go in mnemo.yaml (the spec is stored with every run); set MNEMO_YANDEX_CLIENT_SECRET when you run `mnemo auth yandex`', item.get(key, true) as YamlNode);
+      else if (!keys.includes(key)) issue(`source: unknown key '${key}' (expected ${keys.join(', ')}${isYandexDisk ? '' : '; a yandex-disk source also takes api, oauth, client_id, cache_limit'})`, item.get(key, true) as YamlNode);
     }
+    if (value.type !== undefined && value.type !== 'folder' && !isYandexDisk) issue(`source ${value.name ?? ''}: \`type\` must be folder or yandex-disk (got ${JSON.stringify(value.type)})`, item.get('type', true) as YamlNode);
     const name = typeof value.name === 'string' ? value.name : null;
     if (!name) issue('source without a `name`', item);
     else if (names.has(name)) issue(`duplicate source name '${name}'`, item);
@@ -219,13 +223,61 @@ function readSources(document: Document, node: YamlNode | undefined, baseDir: st
       issue(`source ${name ?? ''}: \`${key}\` must be a list of strings`, item.get(key, true) as YamlNode);
       return fallback;
     };
+    const yandexDisk = isYandexDisk && name && typeof value.path === 'string' ? readYandexDisk(name, value, item, dataDir, issue) : undefined;
     if (name && typeof value.path === 'string') {
       names.add(name);
-      sources.push({ name, path: expandPath(value.path, baseDir), include: list('include', DEFAULT_INCLUDE), exclude: list('exclude', DEFAULT_EXCLUDE), tags: list('tags', []) });
+      const common = { name, include: list('include', DEFAULT_INCLUDE), exclude: list('exclude', DEFAULT_EXCLUDE), tags: list('tags', []) };
+      // A Yandex.Disk source is read through its local view (hard links into the download cache).
+      if (yandexDisk) sources.push({ ...common, path: join(yandexDisk.stateDir, 'view'), yandexDisk });
+      else if (!isYandexDisk) sources.push({ ...common, path: expandPath(value.path, baseDir) });
     }
   }
   void document;
   return sources;
+}
+
+const SOURCE_KEYS = ['name', 'type', 'path', 'include', 'exclude', 'tags'];
+const YANDEX_DISK_KEYS = ['api', 'oauth', 'client_id', 'cache_limit'];
+
+/** Default size of the Yandex.Disk download cache: large enough for a family archive's working set. */
+export const DEFAULT_YANDEX_CACHE_LIMIT = '50GB';
+
+/** The settings of a `type: yandex-disk` source; the files mnemo keeps for it live in the data folder. */
+function readYandexDisk(name: string, value: Record<string, unknown>, item: YAMLMap, dataDir: string, issue: IssueFn): YandexDiskSource | undefined {
+  const where = (key: string) => (item.get(key, true) as YamlNode | undefined) ?? item;
+  const root = String(value.path);
+  if (!/^disk:\//.test(root)) issue(`source ${name}: a yandex-disk \`path\` is a folder on the disk, starting with disk:/ (e.g. "disk:/Фото"; got ${JSON.stringify(root)})`, where('path'));
+  const url = (key: string, fallback: string): string => {
+    const raw = value[key] ?? fallback;
+    if (typeof raw !== 'string' || !/^https?:\/\/[^/]/.test(raw)) {
+      issue(`source ${name}: \`${key}\` must be an http(s) URL (got ${JSON.stringify(raw)})`, where(key));
+      return fallback;
+    }
+    return raw.replace(/\/+$/, '');
+  };
+  const apiUrl = url('api', 'https://cloud-api.yandex.net'); // the real Disk REST API
+  const oauthUrl = url('oauth', 'https://oauth.yandex.ru'); // the real Yandex OAuth server
+  if (value.client_id !== undefined && typeof value.client_id !== 'string') issue(`source ${name}: \`client_id\` must be text`, where('client_id'));
+  const clientId = typeof value.client_id === 'string' ? value.client_id : (process.env.MNEMO_YANDEX_CLIENT_ID ?? null);
+  const limitText = value.cache_limit ?? DEFAULT_YANDEX_CACHE_LIMIT;
+  const cacheLimitBytes = parseByteSize(limitText);
+  if (cacheLimitBytes === null) issue(`source ${name}: \`cache_limit\` must be a size such as 20GB or 500MB (got ${JSON.stringify(limitText)})`, where('cache_limit'));
+  const cloud = join(dataDir, 'cache', 'yandex-disk');
+  return {
+    root: root.replace(/\/+$/, '') === 'disk:' ? 'disk:/' : root.replace(/\/+$/, ''), apiUrl, oauthUrl, clientId, // the disk's root keeps its slash
+    credentialsFile: join(dataDir, 'credentials', 'yandex-disk.json'),
+    stateDir: join(cloud, 'sources', name), cacheDir: join(cloud, 'blobs'), cacheLimitBytes: cacheLimitBytes ?? 0,
+  };
+}
+
+/** '20GB', '500 MB', '1.5GiB' or a number of bytes; null when it is none of these. */
+export function parseByteSize(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.floor(value) : null;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(value) : null;
+  if (!match) return null;
+  const unit = (match[2] ?? 'b').toLowerCase();
+  const powers: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+  return Math.floor(Number(match[1]) * powers[unit]!);
 }
 
 function readNodes(document: Document, node: YamlNode | undefined, registry: NodeRegistry, overrides: string[], issue: IssueFn, lineOf: (n: YamlNode | null | undefined) => number | null): NodeSpec[] {

@@ -114,6 +114,10 @@ export function walkImportSources(sources: readonly SourceSpec[], params: Pick<I
   };
   const inbox = named('inbox', params.inbox);
   const archive = named('archive', params.archive);
+  // A yandex-disk source's folder is mnemo's view of its download cache: copies written there would be pruned by the next sync.
+  for (const source of [inbox, archive]) {
+    if (source.yandexDisk) throw new ImportSetupError(`import: '${source.name}' is a yandex-disk source; the camera folder on the disk is imported by a yandex-import node (params: archive, layout) and \`mnemo import yandex\``);
+  }
   if (inbox.name === archive.name || inbox.path === archive.path) throw new ImportSetupError(`import: inbox and archive must be different folders (both are ${archive.path})`);
   const archiveWalk = walkSources([archive]);
   // An absent inbox (the card is not in the reader) is an item error; an absent archive stops the import.

@@ -11,9 +11,10 @@ import { nearDuplicates } from './near-duplicates.ts';
 import { scan } from './scan.ts';
 import { trips } from './trips.ts';
 import { umap } from './umap.ts';
+import { yandexImport } from './yandex-import.ts';
 
 export const NODE_TYPES: ReadonlyMap<string, NodeType> = new Map<string, NodeType>(
-  ([importNode, scan, hash, exif, images, nearDuplicates, cluster, assign, umap, events, trips] as NodeType[]).map((node) => [node.name, node]),
+  ([importNode, scan, hash, exif, images, nearDuplicates, cluster, assign, umap, events, trips, yandexImport] as NodeType[]).map((node) => [node.name, node]),
 );
 
 export { DEFAULT_PIPELINE } from './default-pipeline.ts';

@@ -7,6 +7,7 @@ import { quoteString } from '../datasets/schema.ts';
 import { bytesFromReadable } from '../files/file-path.ts';
 import { planLifecycle, type FileEvent, type LifecyclePlan, type RegistryEntry } from '../files/lifecycle.ts';
 import { walkSources, type WalkResult } from '../files/walk.ts';
+import { syncYandexDiskSources, type YandexDiskSync } from '../cloud/yandex-disk/sources.ts';
 
 /**
  * Stable across runs: the same (source, path) always gets the same id. It
@@ -35,6 +36,8 @@ export const scan = defineNode({
   },
   // The walk and the file registry are the input: they decide whether the earlier scan can be reused.
   async inputFingerprint(ctx) {
+    // Yandex.Disk sources first bring their local views up to date (listing, verified downloads); then they walk like folders.
+    const yandexDisk = await syncYandexDiskSources(ctx.sources, ctx.signal, ctx.log);
     const walk = walkSources(ctx.sources, () => ctx.progress.advance());
     const names = ctx.sources.map((source) => source.name);
     const { registry, eventCount } = await ctx.readCatalog((catalog) => readRegistry(catalog, names));
@@ -49,11 +52,13 @@ export const scan = defineNode({
     // Events only grow: a run that changes the registry never matches an earlier fingerprint, and
     // an unchanged one matches the run that last changed it, so a reused scan never skips an update.
     hash.update(`events\0${eventCount + lifecycle.events.length}`);
-    return { fingerprint: hash.digest('hex'), prepared: { walk, lifecycle, now } };
+    // A sync problem (no login, a failed download) is reported on every run it happens, so this scan is then not reused.
+    if (yandexDisk.problems.length) hash.update(`yandex-disk problems\0${now}`);
+    return { fingerprint: hash.digest('hex'), prepared: { walk, lifecycle, now, yandexDisk } };
   },
   async run(ctx) {
-    const { walk, lifecycle, now } = ctx.prepared as { walk: WalkResult; lifecycle: LifecyclePlan; now: number };
-    for (const problem of walk.problems) ctx.itemError(problem.item, problem.message);
+    const { walk, lifecycle, now, yandexDisk } = ctx.prepared as { walk: WalkResult; lifecycle: LifecyclePlan; now: number; yandexDisk: YandexDiskSync };
+    for (const problem of [...yandexDisk.problems, ...walk.problems]) ctx.itemError(problem.item, problem.message);
     const tagsBySource = new Map(ctx.sources.map((source) => [source.name, source.tags]));
     ctx.progress.total(lifecycle.files.length);
     const rows = lifecycle.files.map((file) => {
@@ -97,6 +102,7 @@ export const scan = defineNode({
       unmatchedInDeleteFolders: lifecycle.unmatchedCopies.slice(0, 20),
       problems: walk.problems.length,
       unavailableSources: walk.unavailableSources,
+      ...(Object.keys(yandexDisk.sources).length ? { yandexDisk: yandexDisk.sources } : {}),
     };
   },
 });
