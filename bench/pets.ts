@@ -1,11 +1,13 @@
 // Pet detection speed, pets alone. Two parts, each interleaved so a machine shared
 // with other work loads the variants alike:
 // 1. The ONNX Runtime run per call (main thread, one ORT thread, no workers): centernet
-//    converted op for op (converter version 1) against the graph rewritten for ORT's
-//    blocked layout (tfjs-to-onnx.ts), at each input size.
-// 2. Throughput on real photos with 1 and 2 worker threads, warm (detectors loaded and
-//    run once before timing), each image decoded from its file and detected as the
-//    pipeline node does it, with the median milliseconds of each stage in a worker.
+//    converted op for op (converter version 1), rewritten for ORT's blocked layout with all
+//    80 class maps (version 2), and rewritten with the person, cat and dog maps only
+//    (version 3, what the detector runs; tfjs-to-onnx.ts), at each input size.
+// 2. Throughput on real photos with 1 and 2 worker threads, 80 class maps against 3,
+//    warm (detectors loaded and run once before timing), each image decoded from its file
+//    and detected as the pipeline node does it, with the median milliseconds of each stage
+//    in a worker.
 // The tfjs-wasm path ONNX replaced was measured side by side before its removal (docs/pets-onnx.md).
 // Usage: npm run bench -- pets [images=90] [--sizes=512,416] [--rounds=3]
 import { cpus, loadavg } from 'node:os';
@@ -42,10 +44,12 @@ console.log(`pets bench: os.cpus().length = ${cpus().length}, load average ${loa
 {
   const model = getModel('pet-centernet');
   const graph = readTfjsGraphModel(resolveModelPath('pet-centernet'));
-  const convert = (rewriteForOrt: boolean) => convertTfjsToOnnx(graph, { outputs: model.onnxOutputs!, referenceInputSize: model.inputShape[1]!, rewriteForOrt });
+  const convert = (rewriteForOrt: boolean, keepChannels?: typeof model.onnxOutputChannels) =>
+    convertTfjsToOnnx(graph, { outputs: model.onnxOutputs!, referenceInputSize: model.inputShape[1]!, rewriteForOrt, keepChannels });
   const variants = [
     { name: 'op for op (v1)', session: await createSingleThreadSession(convert(false)) },
     { name: 'rewritten (v2)', session: await createSingleThreadSession(convert(true)) },
+    { name: 'person/cat/dog (v3)', session: await createSingleThreadSession(convert(true, model.onnxOutputChannels)) },
   ];
   const calls = 5 * rounds;
   // CPU time (process.cpuUsage, this process's threads) counts only the cycles the run itself got,
@@ -58,7 +62,8 @@ console.log(`pets bench: os.cpus().length = ${cpus().length}, load average ${loa
     const cpu = variants.map(() => [] as number[]);
     for (const { session } of variants) await session.run(feeds); // warm: ORT plans on the first run
     for (let call = 0; call < calls; call++) {
-      const order = call % 2 === 0 ? [0, 1] : [1, 0];
+      // Rotate which variant goes first, so none always runs right after another.
+      const order = variants.map((_, i) => (i + call) % variants.length);
       for (const i of order) {
         const cpuStart = process.cpuUsage();
         const start = performance.now();
@@ -68,8 +73,9 @@ console.log(`pets bench: os.cpus().length = ${cpus().length}, load average ${loa
         cpu[i]!.push((used.user + used.system) / 1000);
       }
     }
-    const cpuRatio = median(cpu[1]!) / median(cpu[0]!);
-    console.log(`  ${size}: ${variants.map((v, i) => `${v.name} ${ms(median(wall[i]!))} (${Math.min(...wall[i]!).toFixed(1)}), CPU ${ms(median(cpu[i]!))}`).join('; ')}; CPU v2/v1 ${cpuRatio.toFixed(2)}`);
+    const cpuRatio = (a: number, b: number) => (median(cpu[a]!) / median(cpu[b]!)).toFixed(2);
+    console.log(`  ${size}: ${variants.map((v, i) => `${v.name} ${ms(median(wall[i]!))} (${Math.min(...wall[i]!).toFixed(1)}), CPU ${ms(median(cpu[i]!))}`).join('; ')}`);
+    console.log(`    CPU v2/v1 ${cpuRatio(1, 0)}, v3/v2 ${cpuRatio(2, 1)}; wall v3/v2 ${(median(wall[2]!) / median(wall[1]!)).toFixed(2)}`);
   }
   for (const { session } of variants) await session.release();
 }
@@ -82,7 +88,17 @@ interface Variant {
   photosPerSecond: number[];
   timings: PetTaskTimings[];
 }
-const variants: Variant[] = [1, 2].flatMap((workers) => sizes.map((inputSize) => ({ name: `onnx ${inputSize}`, workers, workerData: { inputSize }, photosPerSecond: [], timings: [] })));
+const variants: Variant[] = [1, 2].flatMap((workers) =>
+  sizes.flatMap((inputSize) =>
+    [true, false].map((allClasses) => ({
+      name: `${inputSize}, ${allClasses ? '80 classes (v2)' : 'person/cat/dog (v3)'}`,
+      workers,
+      workerData: { inputSize, allClasses },
+      photosPerSecond: [],
+      timings: [],
+    })),
+  ),
+);
 console.log(`\nthroughput: ${imageCount} images (${photos.length} photos repeated, decoded to 512 px), ${rounds} rounds interleaved`);
 let failed = 0;
 for (let round = 0; round < rounds; round++) {

@@ -23,6 +23,8 @@ export interface ModelDescriptor {
   format: 'onnx' | 'tfjs-graph-model';
   /** For a tfjs graph model run on ONNX Runtime: the tensors readOnnxModel converts it to output (NCHW). */
   onnxOutputs?: readonly string[];
+  /** Of those outputs, the channels the conversion keeps, in this order (tfjs-to-onnx.ts keepChannels); others keep all. */
+  onnxOutputChannels?: Readonly<Record<string, readonly number[]>>;
   inputName: string;
   inputShape: readonly number[];
   /** What the caller must do to pixels before feeding the input. */
@@ -91,9 +93,12 @@ export const MODELS: Readonly<Record<ModelId, ModelDescriptor>> = {
     format: 'tfjs-graph-model',
     // The heads only: peak picking and boxes are decoded in JS (pet-detector.ts), which gives both class scores per cell.
     onnxOutputs: ['tower_0/keypoints', 'tower_0/wh'],
+    // mnemo uses three of the 80 COCO class maps: person (0), cat (15), dog (16). Computing only those
+    // cuts the ORT run's CPU time by 11-19% and the JS peak decode 6-9x (docs/pets-onnx.md).
+    onnxOutputChannels: { 'tower_0/keypoints': [0, 15, 16] },
     inputName: 'tower_0/images',
     inputShape: [1, 512, 512, 3],
-    preprocessing: 'RGB HWC, values 0..255, any side that is a multiple of 32 (trained at 512); converted to ONNX: keypoints [1,80,S/4,S/4] (sigmoid per class), wh [1,4,S/4,S/4] (distances to the box sides in input pixels)',
+    preprocessing: 'RGB HWC, values 0..255, any side that is a multiple of 32 (trained at 512); converted to ONNX: keypoints [1,3,S/4,S/4] (sigmoid per class: person, cat, dog; 80 COCO classes with allOutputChannels), wh [1,4,S/4,S/4] (distances to the box sides in input pixels)',
   }),
 };
 
@@ -168,6 +173,11 @@ export function modelVersionId(id: ModelId): string {
   return versionId;
 }
 
+export interface ReadOnnxModelOptions {
+  /** A converted model outputs every channel, ignoring onnxOutputChannels (the pets bench and golden test compare). */
+  allOutputChannels?: boolean;
+}
+
 /**
  * The ONNX file's bytes patched for speed, same results:
  * 1. tiny float weights flushed to zero. fr_feature.onnx holds ~9k denormal
@@ -180,11 +190,15 @@ export function modelVersionId(id: ModelId): string {
  * copy given to ORT is patched (ONNX_PATCH_VERSION names the patches).
  * A tfjs graph model with onnxOutputs is converted instead (tfjs-to-onnx.ts, TFJS_TO_ONNX_VERSION).
  */
-export function readOnnxModel(id: ModelId): Uint8Array {
+export function readOnnxModel(id: ModelId, options: ReadOnnxModelOptions = {}): Uint8Array {
   const model = getModel(id);
   if (model.format === 'tfjs-graph-model' && model.onnxOutputs) {
     // Converted in memory at load (about 1 s), deterministic: the same files give the same bytes.
-    return convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), { outputs: model.onnxOutputs, referenceInputSize: model.inputShape[1]! });
+    return convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), {
+      outputs: model.onnxOutputs,
+      referenceInputSize: model.inputShape[1]!,
+      keepChannels: options.allOutputChannels ? undefined : model.onnxOutputChannels,
+    });
   }
   if (model.format !== 'onnx') throw new Error(`${id} is not an ONNX model`);
   const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));

@@ -19,12 +19,25 @@
 // (which ORT fuses and runs blocked), and pads convolution channels to a
 // multiple of 8 with zero weights where only convolutions read them
 // (docs/pets-onnx.md has the profile).
+//
+// Kept channels (version 3): an output that is a convolution's, through
+// per-element ops (Sigmoid, Relu, Identity), can keep only some of its
+// channels (keepChannels): the convolution is written with only those filters
+// and biases, so the other channels are never computed. The pet detector keeps
+// centernet's person, cat and dog class maps of 80: its class head, a 128 -> 80
+// channel 1x1 Conv at a quarter of the input side, was the largest single
+// kernel of the run, and the JS peak decode scanned all 80 maps. Measured
+// (docs/pets-onnx.md, under load, interleaved): ORT run 11-19% less CPU time
+// at 512 and 416, peak decode 6-9x faster. The top 100 peaks are then taken over
+// those 3 classes; no detection changed on the fixtures. Without keepChannels
+// the graph is written as version 2 did (bench/pets.ts and
+// test/pets-golden.test.ts compare the two).
 import { endianness } from 'node:os';
 import { bytesField, concat, intField, stringField } from './onnx-graph.ts';
 import type { TfjsAttr, TfjsConstant, TfjsGraphModel, TfjsNode } from './tfjs-graph-model.ts';
 
 /** Bump when the converter's output for the same model changes: it is part of the model version (registry.ts). */
-export const TFJS_TO_ONNX_VERSION = 'tfjs2onnx@2';
+export const TFJS_TO_ONNX_VERSION = 'tfjs2onnx@3';
 
 export class UnsupportedTfjsOpError extends Error {
   constructor(readonly op: string, node: string, detail = '') {
@@ -43,6 +56,11 @@ export interface ConvertOptions {
    * file). Default true; false writes the graph op for op, as version 1 did (bench/pets.ts compares).
    */
   rewriteForOrt?: boolean;
+  /**
+   * Channels to keep, in this order, by output tensor: the output's convolution is written with
+   * only those filters (see the top of this file). Outputs not named keep every channel.
+   */
+  keepChannels?: Readonly<Record<string, readonly number[]>>;
 }
 
 // onnx.proto field numbers and enums.
@@ -93,6 +111,8 @@ const listInts = (a: TfjsAttr | undefined) => (a?.list?.i ?? []).map(Number);
 const dataInputs = (node: TfjsNode) => (node.input ?? []).filter((i) => !i.startsWith('^')).map((i) => i.replace(/:0$/, ''));
 
 const CONVOLUTIONS = new Set(['Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative']);
+/** Ops that compute each channel from the same channel alone: a kept channel of their output needs only that channel of their input. */
+const PER_ELEMENT = new Set(['Identity', 'Sigmoid', 'Relu', 'Relu6']);
 /** ORT's NCHWc block on AVX2; the backbone's own channel counts are all multiples of it. */
 const CHANNEL_ALIGNMENT = 8;
 
@@ -163,6 +183,16 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
     });
   };
   const hardActivations = rewrite ? findHardActivations(order, byName, model.constants, readOnlyOnce) : new Map<string, HardActivation>();
+  /** The filters to keep, by the name of the convolution an output with keepChannels comes from. */
+  const keptFilters = new Map<string, readonly number[]>();
+  for (const [output, kept] of Object.entries(options.keepChannels ?? {})) {
+    const convolution = convolutionBehind(output.replace(/:0$/, ''), byName, readers, outputNames);
+    const filters = model.constants.get(dataInputs(byName.get(convolution)!)[1]!)?.shape[3] ?? 0;
+    if (kept.length === 0 || kept.some((c) => !Number.isInteger(c) || c < 0 || c >= filters)) {
+      throw new Error(`keepChannels for ${output}: [${kept}] must be channels of its convolution ${convolution} (0 to ${filters - 1})`);
+    }
+    keptFilters.set(convolution, kept);
+  }
   const replaced = new Set([...hardActivations.values()].flatMap((h) => h.replaces));
 
   for (const node of order) {
@@ -209,7 +239,9 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
       case 'FusedDepthwiseConv2dNative': {
         if (base64(attr.data_format?.s) !== 'NHWC') throw new UnsupportedTfjsOpError(node.op, node.name, 'data format other than NHWC');
         const depthwise = node.op.includes('Depthwise');
-        const filter = constant(ins[1]!, node);
+        const kept = keptFilters.get(out);
+        const filter = kept ? keepFilters(constant(ins[1]!, node), kept) : constant(ins[1]!, node);
+        const keptSuffix = kept ? `:filters=${kept.join(',')}` : '';
         const [kh, kw, cin, cout] = filter.shape as [number, number, number, number]; // cout: the multiplier when depthwise
         // Channels not a multiple of the NCHWc block make ORT run this Conv in NCHW, converting its
         // input and output: pad them with zero weights where only convolutions read the output.
@@ -219,7 +251,7 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         const padded = storedIn !== cin || storedOut !== (depthwise ? cin * cout : cout);
         const paddedSuffix = padded ? `:${storedOut}x${storedIn}` : '';
         const weights = depthwise ? depthwiseWeights(filter, storedIn) : convWeights(filter, storedIn, storedOut);
-        const weightName = addInitializer(`${ins[1]}:oihw${paddedSuffix}`, depthwise ? [storedOut, 1, kh, kw] : [storedOut, storedIn, kh, kw], weights);
+        const weightName = addInitializer(`${ins[1]}:oihw${keptSuffix}${paddedSuffix}`, depthwise ? [storedOut, 1, kh, kw] : [storedOut, storedIn, kh, kw], weights);
         const fused = (attr.fused_ops?.list?.s ?? []).map((s) => base64(s)!);
         if (fused.length > 0 && fused[0] !== 'BiasAdd') throw new UnsupportedTfjsOpError(`${node.op} fused with ${fused.join('+')}`, node.name);
         const activation = fused[1];
@@ -230,8 +262,8 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, options: ConvertOptions
         if (fused[0] === 'BiasAdd') {
           const bias = constant(ins[2]!, node);
           const values = new Float32Array(storedOut); // padded channels: bias 0
-          values.set(bias.values);
-          convInputs.push(addInitializer(`${ins[2]}${paddedSuffix}`, [storedOut], values));
+          values.set(kept ? kept.map((c) => bias.values[c]!) : bias.values);
+          convInputs.push(addInitializer(`${ins[2]}${keptSuffix}${paddedSuffix}`, [storedOut], values));
         }
         const padding = base64(attr.padding?.s);
         if (padding !== 'SAME' && padding !== 'VALID') throw new UnsupportedTfjsOpError(node.op, node.name, `padding ${padding}`);
@@ -374,6 +406,34 @@ function depthwiseWeights(filter: TfjsConstant, storedIn: number): Float32Array 
 }
 
 const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
+
+/** A Conv2D filter [kh, kw, in, out] with only the output channels kept, in that order. */
+function keepFilters(filter: TfjsConstant, kept: readonly number[]): TfjsConstant {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const values = new Float32Array(kh * kw * cin * kept.length);
+  for (let k = 0; k < kh * kw * cin; k++) kept.forEach((c, i) => (values[k * kept.length + i] = filter.values[k * cout + c]!));
+  return { dtype: 'float32', shape: [kh, kw, cin, kept.length], values };
+}
+
+/**
+ * The (not depthwise) convolution whose output reaches output through per-element ops only, each
+ * tensor on the way read by nothing but the next op: dropping its filters drops exactly the
+ * output's channels and changes nothing else.
+ */
+function convolutionBehind(output: string, byName: Map<string, TfjsNode>, readers: Map<string, TfjsNode[]>, outputs: Set<string>): string {
+  if (!outputs.has(output)) throw new Error(`keepChannels names ${output}, which is not an output`);
+  if (readers.get(output)?.length) throw new Error(`keepChannels for ${output}: other converted nodes read all its channels`);
+  let tensor = output;
+  for (;;) {
+    const node = byName.get(tensor)!;
+    if (node.op === 'Conv2D' || node.op === '_FusedConv2D') return tensor;
+    const input = dataInputs(node)[0];
+    if (!PER_ELEMENT.has(node.op) || input === undefined || outputs.has(input) || readers.get(input)?.length !== 1) {
+      throw new Error(`keepChannels for ${output}: it must be a convolution's output through per-element ops read by nothing else, but meets ${node.op} (node ${tensor})`);
+    }
+    tensor = input;
+  }
+}
 
 /** MobileNetV3's hard sigmoid a * relu6(x + c), or its hard swish x * a * relu6(x + c), as tfjs spells them. */
 interface HardActivation {

@@ -81,7 +81,7 @@ test('registry resolves every model file and gives content-hashed version ids', 
     const model = MODELS[id];
     assert.ok(resolveModelPath(id).endsWith(model.file), id);
     // ONNX files name their in-memory patches; tfjs models converted to ONNX name the converter.
-    const suffix = model.format === 'onnx' ? '\\+prelu-dwconv@1' : model.onnxOutputs ? '\\+tfjs2onnx@2' : '';
+    const suffix = model.format === 'onnx' ? '\\+prelu-dwconv@1' : model.onnxOutputs ? '\\+tfjs2onnx@3' : '';
     assert.match(modelVersionId(id), new RegExp(`^${model.packageName}@${model.packageVersion}/${model.file}#[0-9a-f]{12}${suffix}$`));
   }
   assert.equal(MODELS['face-detector'].packageName, 'faceplugin-face-recognition-js');

@@ -1,6 +1,7 @@
 // The tfjs-to-ONNX converter: a small synthetic graph gives the numbers a plain
-// JS computation gives, the shipped centernet converts to the same bytes twice,
-// and an op it does not know fails with an error naming the op.
+// JS computation gives, kept channels are the same numbers as the full output's,
+// the shipped centernet converts to the same bytes twice, and an op it does not
+// know fails with an error naming the op.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -53,6 +54,28 @@ test('a small converted graph computes what the tfjs ops mean (NHWC in, NCHW out
   assert.deepEqual(out.mean!.dims, [1, 3, 1, 1]);
   (out.mean!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - expectedMean[i]!) < 1e-6));
   await session.release();
+});
+
+test('keepChannels writes an output\'s convolution with only the kept filters, in the order given', async () => {
+  const graph = tinyGraph([{ name: 'sigmoid', op: 'Sigmoid', input: ['conv'] }, { name: 'scores', op: 'Identity', input: ['sigmoid'] }]);
+  const x = Float32Array.from([1, 2, 3, -4, 0, 1, 2, 2]);
+  const run = async (onnx: Uint8Array) => {
+    const session = await createSingleThreadSession(onnx);
+    const out = await session.run({ x: new ort.Tensor('float32', x, [1, 2, 2, 2]) });
+    await session.release();
+    return out.scores!;
+  };
+  const all = await run(convertTfjsToOnnx(graph, { outputs: ['scores'], referenceInputSize: 2 }));
+  const kept = await run(convertTfjsToOnnx(graph, { outputs: ['scores'], referenceInputSize: 2, keepChannels: { scores: [2, 0] } }));
+  assert.deepEqual(kept.dims, [1, 2, 2, 2]);
+  const plane = (t: ort.Tensor, c: number) => Array.from((t.data as Float32Array).subarray(4 * c, 4 * c + 4));
+  assert.deepEqual([plane(kept, 0), plane(kept, 1)], [plane(all, 2), plane(all, 0)]);
+
+  // Refused where dropping filters would change something else, or is not a convolution's channels.
+  assert.throws(() => convertTfjsToOnnx(graph, { outputs: ['scores', 'mean'], referenceInputSize: 2, keepChannels: { scores: [0] } }), /meets Sigmoid \(node sigmoid\)/, 'conv is also read by the mean');
+  assert.throws(() => convertTfjsToOnnx(graph, { outputs: ['mean'], referenceInputSize: 2, keepChannels: { mean: [0] } }), /meets Mean/);
+  assert.throws(() => convertTfjsToOnnx(graph, { outputs: ['scores'], referenceInputSize: 2, keepChannels: { scores: [3] } }), /must be channels of its convolution conv \(0 to 2\)/);
+  assert.throws(() => convertTfjsToOnnx(graph, { outputs: ['scores'], referenceInputSize: 2, keepChannels: { conv: [0] } }), /not an output/);
 });
 
 test('an op the converter does not know fails with an error naming it', () => {
@@ -173,6 +196,8 @@ test('channels are padded to a multiple of 8 only where convolutions alone read 
 test('centernet converts to the same bytes every time, and the converter version is in its model version', () => {
   const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
   assert.equal(digest(readOnnxModel('pet-centernet')), digest(readOnnxModel('pet-centernet')));
+  assert.equal(digest(readOnnxModel('pet-centernet', { allOutputChannels: true })), digest(readOnnxModel('pet-centernet', { allOutputChannels: true })));
+  assert.deepEqual(getModel('pet-centernet').onnxOutputChannels, { 'tower_0/keypoints': [0, 15, 16] }, 'COCO person, cat, dog');
   assert.ok(getModel('pet-centernet').onnxOutputs);
   assert.ok(modelVersionId('pet-centernet').endsWith(`+${TFJS_TO_ONNX_VERSION}`), modelVersionId('pet-centernet'));
 });
