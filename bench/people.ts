@@ -4,7 +4,8 @@
 //
 //   node --import tsx bench/people.ts            # 50,000 faces
 //   N=100000 node --import tsx bench/people.ts   # or: bench/people.ts 100000
-//   STEPS=graph,sweep N=10000 ...                # a subset: graph, sweep, umap, quality
+//   STEPS=graph,sweep N=10000 ...                # a subset: graph, sweep, speed, umap, quality
+//   REPEATS=5 ...                                # speed: runs of each method (default 3)
 //   K=30 EF_CONSTRUCTION=200 QUALITY_N=3000 ...  # graph k and build effort; size of the umap-js comparison
 //   LOW_QUALITY=0.05 ...                         # 5% low-quality faces that bridge people: the chaining scenario
 //   GRAPH_CACHE=/tmp/knn ...                     # keep the graph on disk: a re-run times the clustering without rebuilding it
@@ -23,7 +24,8 @@ const k = Number(process.env.K ?? 30);
 const efConstruction = Number(process.env.EF_CONSTRUCTION ?? 200);
 const lowQualityShare = Number(process.env.LOW_QUALITY ?? 0);
 const qualityN = Number(process.env.QUALITY_N ?? 3000);
-const steps = new Set((process.env.STEPS ?? 'graph,sweep,umap,quality').split(','));
+const steps = new Set((process.env.STEPS ?? 'graph,sweep,speed,umap,quality').split(','));
+const repeats = Number(process.env.REPEATS ?? 3);
 
 const SWEEP: ClusterParams[] = [
   { method: 'dbscan', eps: 0.4, minPts: 2 },
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
   console.log(`  recall@10 on 100 sampled rows vs brute force: ${fixed(sampledRecall(graph, data, 100, 10))}`);
 
   if (steps.has('sweep')) sweep(graph, data, graphMs);
+  if (steps.has('speed')) speed(graph, data);
   if (steps.has('umap')) umap(graph, data);
   if (steps.has('quality')) quality();
 }
@@ -111,6 +114,30 @@ function sweep(graph: KnnGraph, data: SyntheticEmbeddings, graphMs: number): voi
   }
   const total = graphMs + clusteringMs;
   console.log(`sweep: graph ${seconds(graphMs)} s + ${SWEEP.length} settings ${seconds(clusteringMs)} s = ${seconds(total)} s (target < 120 s for 50k)`);
+}
+
+/**
+ * The default clustering's time against the old default's (issue #18: within
+ * 2x), on one graph, the two runs alternated so both see the same load on a
+ * shared machine; medians of `repeats` runs each.
+ */
+function speed(graph: KnnGraph, data: SyntheticEmbeddings): void {
+  const methods: [string, ClusterParams][] = [
+    ['dbscan eps 0.5 (old default)', { method: 'dbscan', eps: 0.5, minPts: 2 }],
+    ['average 0.60 (default)', { method: 'average', threshold: 0.6 }],
+  ];
+  const times = methods.map((): number[] => []);
+  for (let r = 0; r < repeats; r++) {
+    methods.forEach(([, params], m) => {
+      const t = performance.now();
+      clusterFaces(graph, data.vectors, data.dim, { ...params, cannotLink: data.photos, weak: lowQualityShare > 0 ? data.isLowQuality : undefined });
+      times[m]!.push(performance.now() - t);
+    });
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\nclustering time, ${repeats} alternated runs each (median, all runs in s):`);
+  methods.forEach(([name], m) => console.log(`  ${name.padEnd(30)} ${seconds(median(times[m]!)).padStart(6)} s  (${times[m]!.map(seconds).join(', ')})`));
+  console.log(`  average / dbscan: ${(median(times[1]!) / median(times[0]!)).toFixed(2)}x (target <= 2x)`);
 }
 
 function umap(graph: KnnGraph, data: SyntheticEmbeddings): void {

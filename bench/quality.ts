@@ -63,8 +63,8 @@ function readSubjects(): Subject[] {
   return subjects;
 }
 
-function specYaml(): string {
-  return `data: ${JSON.stringify(join(dataRoot, 'base'))}
+function specYaml(name: string): string {
+  return `data: ${JSON.stringify(join(dataRoot, name))}
 sources:
   - name: lfw
     path: ${JSON.stringify(lfwDir)}
@@ -83,8 +83,9 @@ nodes:
 async function openWorkspace(name: string): Promise<Workspace> {
   const dir = join(dataRoot, name);
   mkdirSync(dir, { recursive: true });
-  const config = join(dataRoot, 'mnemo.yaml');
-  writeFileSync(config, specYaml());
+  // mnemo.yaml for the base workspace, mnemo-labelled.yaml for the labelled one (for `mnemo sweep --config`).
+  const config = join(dataRoot, name === 'base' ? 'mnemo.yaml' : `mnemo-${name}.yaml`);
+  writeFileSync(config, specYaml(name));
   return Workspace.open({ config, data: dir });
 }
 

@@ -25,6 +25,44 @@
 // (the sweep's f1 column is the clusters' pairwise F1 against the subjects;
 // its `best` line takes the highest F1 alone, 0.62, which puts three times as
 // many people seen once into someone's cluster as 0.60 for +0.0014 F1).
+//
+// Labels (personLink, issue #18): a human's label anchors a person, so after
+// clustering, a cluster or lone face without a label joins the labelled
+// cluster holding its nearest face when that distance is at most 0.55
+// (similarity 0.45, the same-person threshold of face-models.md and assign's
+// knnThreshold). It names a person's second cluster and outliers that
+// average linkage left alone, never merges two persons (their faces are
+// cannot-linked), never crosses one photo or 'not:<person>', and only joins,
+// so a label splits nothing. Measured with bench/quality.ts: one label per
+// person seen at least three times (a face of the person's largest cluster),
+// the share of those people's 1,121 faces named and the share of all 1,320
+// subjects named wrongly:
+//
+//   setting                                 named   wrongly  left unnamed
+//   personLink 0 (labels as must-links only) 98.6%   0.15%    16 (Anna_Kournikova's 2nd cluster of 4, 9 lone faces)
+//   personLink 0 with assign.knnThreshold 0.40 98.8% 0.23%
+//   personLink 0 with assign.knnThreshold 0.35 99.0% 1.1%
+//   personLink 0.50                          98.6%   0.15%    16
+//   personLink 0.53                          98.75%  0.15%    14
+//   personLink 0.54                          98.8%   0.15%    13
+//   personLink 0.55 (default)                99.2%   0.23%     9
+//   personLink 0.555                         99.3%   0.38%     8
+//   personLink 0.56                          99.3%   0.45%     8
+//   personLink 0.58                          99.3%   0.76%     8
+//
+// At 0.55 the one new wrong name is a person seen once (William_Delahunt, at
+// similarity 0.456 to a face of Mahmoud_Abbas: the same person's outliers
+// sit at 0.460-0.478, so no threshold or margin tried separated them); the
+// clusters without labels are unchanged (people seen once grouped 4/151),
+// with labels 6/151 (Shamai_Leibowitz, named by assign's vote before, now
+// also in the cluster), and clusters with labels reach F1 0.989. The
+// plateau is narrow (0.54 leaves Anna_Kournikova's second cluster, 0.555
+// names two people seen twice): the value is the same-person threshold
+// fixed before, not a fit. Kept to kNN edges, the step is O(n k). Reproduce
+// on the labelled workspace of the bench (its sweep's person_f1 column):
+//
+//   mnemo gold import faces $D/gold-faces.csv --config $D/mnemo-labelled.yaml
+//   mnemo sweep cluster.personLink=0,0.5,0.53,0.55,0.56,0.58 --config $D/mnemo-labelled.yaml
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineNode } from '../dag/node-type.ts';
@@ -48,6 +86,12 @@ export const clusterParams = z.object({
    * 2.75 changes nothing on LFW (3.0 cost 0.001 F1) and stops the junk cluster of the synthetic chaining case.
    */
   minQuality: z.number().min(0).max(10).default(2.75),
+  /**
+   * After clustering, a cluster or lone face without a label joins the labelled person's cluster whose
+   * face is nearest, when that cosine distance is at most this (0 = off). 0.55 is assign's knnThreshold
+   * (similarity 0.45): a label names a person's second cluster and its outliers (see the top of this file).
+   */
+  personLink: z.number().min(0).max(2).default(0.55),
   /** dbscan: link core faces only when each is in the other's first mutualK neighbours (curbs chaining). */
   mutualK: z.number().int().min(1).max(200).optional(),
   /** The kNN graph (shared with umap: same defaults, one cached graph). */
@@ -58,6 +102,8 @@ export type ClusterParams = z.output<typeof clusterParams>;
 export interface FaceConstraints {
   cannotLink: number[][];
   mustLink: [number, number][];
+  /** 1 for faces a human put on a person. */
+  labelled: Uint8Array;
   /** 1 for faces a human marked 'not_a_face'. */
   excluded: Uint8Array;
 }
@@ -66,6 +112,7 @@ export interface FaceConstraints {
 export function faceConstraints(faces: FaceVectors, photos: number[][], journal: JournalState): FaceConstraints {
   const index = indexOf(faces);
   const excluded = new Uint8Array(faces.n);
+  const labelled = new Uint8Array(faces.n);
   const byPerson = new Map<number, number[]>();
   const nots: [number, number][] = [];
   for (const [faceId, state] of journal) {
@@ -73,6 +120,7 @@ export function faceConstraints(faces: FaceVectors, photos: number[][], journal:
     if (row === undefined) continue;
     if (state.decision === 'not_a_face') excluded[row] = 1;
     else if (typeof state.decision === 'number') {
+      labelled[row] = 1;
       const rows = byPerson.get(state.decision);
       if (rows) rows.push(row);
       else byPerson.set(state.decision, [row]);
@@ -95,14 +143,15 @@ export function faceConstraints(faces: FaceVectors, photos: number[][], journal:
     const rep = representative.get(person);
     if (rep !== undefined && rep !== row) cannotLink.push([row, rep]);
   }
-  return { cannotLink, mustLink, excluded };
+  return { cannotLink, mustLink, labelled, excluded };
 }
 
 /** Clusters with the constraints; excluded faces are noise and link nothing. */
 export function clusterWithConstraints(graph: KnnGraph, faces: FaceVectors, constraints: FaceConstraints, p: ClusterParams): Clustering {
   const anyExcluded = constraints.excluded.some((flag) => flag === 1);
   const usable = anyExcluded ? withoutPoints(graph, constraints.excluded) : graph;
-  const { cannotLink, mustLink } = constraints;
+  const { cannotLink, mustLink, labelled } = constraints;
+  const personLink = p.personLink;
   const weak = weakFaces(faces, p.minQuality);
   let result: Clustering;
   if (p.method === 'dbscan' && p.minPts - 1 > p.k) throw new Error(`minPts ${p.minPts} needs k >= ${p.minPts - 1} (k is ${p.k})`);
@@ -113,8 +162,8 @@ export function clusterWithConstraints(graph: KnnGraph, faces: FaceVectors, cons
     result.isCore.fill(0);
   } else {
     result = p.method === 'dbscan'
-      ? clusterFaces(usable, faces.vectors, faces.dim, { method: 'dbscan', eps: p.eps, minPts: p.minPts, mutualK: p.mutualK, cannotLink, mustLink, weak })
-      : clusterFaces(usable, faces.vectors, faces.dim, { method: 'average', threshold: p.threshold, cannotLink, mustLink, weak });
+      ? clusterFaces(usable, faces.vectors, faces.dim, { method: 'dbscan', eps: p.eps, minPts: p.minPts, mutualK: p.mutualK, cannotLink, mustLink, weak, labelled, personLink })
+      : clusterFaces(usable, faces.vectors, faces.dim, { method: 'average', threshold: p.threshold, cannotLink, mustLink, weak, labelled, personLink });
   }
   for (let i = 0; i < faces.n; i++) {
     if (constraints.excluded[i]) {
@@ -140,7 +189,8 @@ function weakFaces(faces: FaceVectors, minQuality: number): Uint8Array | undefin
 export const cluster = defineNode({
   name: 'cluster',
   // 2: average linkage re-computes stale pairs lazily (near-ties may merge in another order); minQuality.
-  version: '2',
+  // 3: personLink (unlabelled clusters join the nearest labelled one).
+  version: '3',
   description: 'Clusters the accepted faces (one row per face_id) on their cached kNN graph, with photo and human constraints.',
   params: clusterParams,
   // The graph cache's key (settings and KNN_GRAPH_VERSION) is part of the fingerprint.
@@ -194,6 +244,7 @@ export const cluster = defineNode({
       mustLinks: constraints.mustLink.length,
       refusedByCannotLink: clustering.refusedByCannotLink,
       refusedMustLinks: clustering.refusedMustLinks,
+      joinedToLabelled: clustering.joinedToLabelled,
       graph: reused ? 'reused' : 'built',
       graphMs,
       clusterMs,

@@ -161,3 +161,71 @@ test('low-quality faces never link two clusters: DBSCAN stops chaining through t
   assert.equal(joined.labels[0], joined.labels[2], 'a weak face joins its person');
   assert.equal(joined.labels[1], joined.labels[2]);
 });
+
+/**
+ * A person seen in two settings: P1 (faces at 0-10 degrees) and P2 (65-95
+ * degrees), whose mean distance (about 0.8) keeps them apart but whose
+ * nearest faces (10 and 65: similarity 0.57) are close; Q (155-165) is
+ * another person, within reach of P2 (95 and 155: 0.5) but farther than P1;
+ * s is a stranger orthogonal to all. Unit vectors at those angles in a plane
+ * (cosine = cosine of the angle between), s on a third axis.
+ */
+function secondClusterCase(): FaceVectors {
+  const angles = [0, 5, 10, 65, 90, 95, 155, 160, 165];
+  const ids = ['p1a', 'p1b', 'p1c', 'p2a', 'p2b', 'p2c', 'qa', 'qb', 'qc', 's'];
+  const vectors = new Float32Array(ids.length * 4);
+  angles.forEach((a, i) => {
+    vectors[i * 4] = Math.cos((a * Math.PI) / 180);
+    vectors[i * 4 + 1] = Math.sin((a * Math.PI) / 180);
+  });
+  vectors[9 * 4 + 2] = 1;
+  return { n: ids.length, dim: 4, ids, vectors, contentHash: 'second-cluster' };
+}
+
+test("a label names the person's second cluster (personLink): whole, nearest person first, never across a constraint, splitting nothing", () => {
+  const data = secondClusterCase();
+  const graph = bruteForceKnnGraph(data.vectors, data.dim, data.n - 1);
+  const P1 = ['p1a', 'p1b', 'p1c'], P2 = ['p2a', 'p2b', 'p2c'], Q = ['qa', 'qb', 'qc'];
+  const labelled = journal([['p1b', { decision: 1, not: [] }], ['qb', { decision: 2, not: [] }]]);
+  for (const method of ['average', 'dbscan'] as const) {
+    const p = clusterParams.parse({ method, eps: 0.3, k: data.n - 1 });
+    const run = (photos: number[][], state: JournalState, params = p) => {
+      const result = clusterWithConstraints(graph, data, faceConstraints(data, photos, state), params);
+      return { result, label: (id: string) => result.labels[data.ids.indexOf(id)]! };
+    };
+    const together = (label: (id: string) => number, ids: string[]) => ids.every((id) => label(id) >= 0 && label(id) === label(ids[0]!));
+
+    // Without labels: three clusters and a stranger; personLink does nothing.
+    const before = run([], new Map());
+    for (const group of [P1, P2, Q]) assert.ok(together(before.label, group), `${method}: ${group[0]} clustered`);
+    assert.notEqual(before.label('p1a'), before.label('p2a'), `${method}: P1 and P2 apart by mean distance`);
+    assert.equal(before.label('s'), -1);
+    assert.equal(before.result.joinedToLabelled, 0);
+
+    // One label per person: P2 joins P1 (its nearest labelled face), Q stays Q, the stranger stays alone.
+    const after = run([], labelled);
+    assert.ok(together(after.label, [...P1, ...P2]), `${method}: P2 joined P1's person`);
+    assert.ok(together(after.label, Q), `${method}: Q kept`);
+    assert.notEqual(after.label('p1a'), after.label('qa'), `${method}: two persons never merge`);
+    assert.equal(after.label('s'), -1, `${method}: the stranger stays alone`);
+    assert.equal(after.result.joinedToLabelled, 1);
+    const grouped = (labels: Int32Array) => data.ids.map((id, i) => ({ identity: id.slice(0, 2), group: labels[i]! >= 0 ? labels[i]! : null }));
+    assert.equal(splitPairs(grouped(before.result.labels), grouped(after.result.labels).map((face) => face.group)), 0, `${method}: nothing split`);
+    const off = run([], labelled, { ...p, personLink: 0 });
+    assert.notEqual(off.label('p1a'), off.label('p2a'), `${method}: personLink 0 is off`);
+
+    // 'Not person 1' on one face of P2: the whole cluster stays off P1 and goes to the next person in reach, Q.
+    const not1 = run([], new Map([...labelled, ['p2c', { decision: null, not: [1] }]]));
+    assert.ok(together(not1.label, P2), `${method}: P2 not split by 'not:1'`);
+    assert.notEqual(not1.label('p2a'), not1.label('p1a'), `${method}: not:1 holds`);
+    assert.equal(not1.label('p2a'), not1.label('qa'), `${method}: the next labelled person within reach`);
+    assert.ok(not1.result.refusedByCannotLink > 0);
+
+    // A face of P2 in one photo with a face of P1 and with one of Q: P2 joins neither.
+    const photo = run([[data.ids.indexOf('p2b'), data.ids.indexOf('p1c')], [data.ids.indexOf('p2a'), data.ids.indexOf('qc')]], labelled);
+    assert.ok(together(photo.label, P2), `${method}: P2 whole`);
+    assert.notEqual(photo.label('p2a'), photo.label('p1a'), `${method}: one photo holds against P1`);
+    assert.notEqual(photo.label('p2a'), photo.label('qa'), `${method}: one photo holds against Q`);
+    assert.equal(photo.result.joinedToLabelled, 0);
+  }
+});

@@ -82,7 +82,7 @@ test('constraints: one photo and different persons never share a cluster, one pe
   const constraints = faceConstraints(faces, [[0, 6]], state);
   assert.deepEqual(constraints.mustLink, [[0, 1], [0, 2]]);
   const graph = bruteForceKnnGraph(faces.vectors, 4, 6);
-  const result = clusterWithConstraints(graph, faces, constraints, { method: 'dbscan', eps: 0.01, minPts: 2, threshold: 0.65, minQuality: 0, k: 6, M: 16, efConstruction: 200, ef: 100 });
+  const result = clusterWithConstraints(graph, faces, constraints, { method: 'dbscan', eps: 0.01, minPts: 2, threshold: 0.65, minQuality: 0, personLink: 0.55, k: 6, M: 16, efConstruction: 200, ef: 100 });
   const label = (id: string) => result.labels[ids.indexOf(id)]!;
   assert.equal(label('a'), label('b'));
   assert.equal(label('a'), label('c'), 'must-linked although far apart');

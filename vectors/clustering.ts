@@ -53,7 +53,24 @@
 // re-computed lazily once per change, single-face pairs read from the graph,
 // a 4-ary heap) 17.6-20 s, F1 0.975 (dbscan 0.973). Building the graph itself
 // took 1,231 s here, so a first run is within 2x; a re-match on the cached
-// graph is about 4x DBSCAN's.
+// graph was about 4x DBSCAN's. Profiled (issue #18) at 100k: a third of the
+// time went to keeping per-cluster neighbour sets (Set<number>) up to date as
+// clusters merged, though only a merge that makes a weak cluster strong reads
+// them; a fifth to a Map keyed by pair numbers too large to be small integers;
+// the rest to 2.65M heap pops, 1.2M linkage re-computations and 80k fresh sum
+// arrays. Now no neighbour sets (a weak cluster turned strong finds its
+// neighbours from its members' edges), a typed-array pair table, reused sum
+// arrays, one dot product per pair of array types, and each heap entry's and
+// pair-table slot's numbers side by side. Same process, the three alternated,
+// 3 runs each (wall seconds under a load of about 15 on 2 cores, so single
+// runs vary 2-4x; medians): dbscan 10.1 s, average as it was 46.3 s (4.6x),
+// now 17.9 s (1.8x); identical labels in every run, and on LFW at 0.55-0.70
+// with and without labels (same refusals). `bench/people.ts` (step speed,
+// dbscan and average alternated, 5 runs each) at a lighter load: dbscan
+// 4.6 s, average 10.7 s (2.3x); again dbscan 4.8 s, average 12.0 s (2.5x).
+// So the 2x target holds only under heavy load: average linkage is memory
+// bound (2.65M heap pops, 1.2M linkage re-computations of 512-d sums), and
+// its order of merges, kept identical, leaves no cheaper schedule.
 //
 // Why average linkage at 0.60 with the quality gate (cluster.minQuality
 // 2.75, which flags 63 of the 1,411 LFW faces and changes no LFW figure):
@@ -69,13 +86,17 @@
 // recall still lost is single outlier faces (profiles, blur) whose distances
 // overlap those of people seen once. With one manual label per person seen at
 // least three times (a face of the person's largest cluster), 98.6% of their
-// faces get the right name, 0.2% of all subjects a wrong one, and no label
-// splits a pair that was together.
+// faces got the right name, 0.2% of all subjects a wrong one; with
+// `personLink` 0.55 (joinLabelled below; figures at the top of
+// nodes/cluster.ts) 99.2% and 0.23%, and no label splits a pair that was
+// together.
 //
 // Constraints: `cannotLink` groups never share a cluster (faces of one photo;
 // faces a human said are different people), `mustLink` pairs always do (a
-// human put both on one person). Each cluster keeps the set of cannot-link
-// groups it touches; a union whose two sides touch a common group is refused.
+// human put both on one person); with `labelled` and `personLink`, what is
+// left without a label joins the nearest labelled cluster. Each cluster keeps
+// the set of cannot-link groups it touches; a union whose two sides touch a
+// common group is refused.
 import { dot } from './dot.ts';
 import type { KnnGraph } from './knn-graph.ts';
 
@@ -95,6 +116,14 @@ export interface ClusterConstraints {
    * people, neither bridge people nor form a junk cluster.
    */
   weak?: Uint8Array;
+  /** 1 for a face a human put on a person: its cluster is that person's (see `personLink`). */
+  labelled?: Uint8Array;
+  /**
+   * After clustering, a cluster or lone face without a labelled face joins the
+   * labelled cluster holding its nearest face when that cosine distance is at
+   * most this (kNN edges, not between two weak faces; 0 or unset = off).
+   */
+  personLink?: number;
 }
 
 export interface DbscanOptions extends ClusterConstraints {
@@ -130,6 +159,8 @@ export interface Clustering {
   noiseCount: number;
   /** Unions refused because they would have put a cannot-linked pair in one cluster. */
   refusedByCannotLink: number;
+  /** Clusters and lone faces that joined a labelled cluster through `personLink`. */
+  joinedToLabelled: number;
   refusedMustLinks: number;
 }
 
@@ -195,8 +226,9 @@ export function dbscan(graph: KnnGraph, options: DbscanOptions = {}): Clustering
     if (sets.union(point, joins.b[e]!) >= 0) joined[point] = 1;
     else refused++;
   }
+  const toLabelled = joinLabelled(graph, sets, options);
   const inCluster = (root: number, size: number, hasCore: boolean, hasMustLink: boolean): boolean => hasCore || size >= 2 || hasMustLink;
-  return finish(graph, sets, isCore, mustLinked, inCluster, refused);
+  return finish(graph, sets, isCore, mustLinked, inCluster, refused + toLabelled.refused, toLabelled.joined);
 }
 
 /** Average-linkage agglomerative clustering over kNN-graph candidates (see the top of this file). */
@@ -224,15 +256,22 @@ export function averageLinkage(graph: KnnGraph, vectors: Float32Array, dim: numb
   const linkage = (a: number, b: number): number => {
     const sa = sums[a];
     const sb = sums[b];
-    const sumOfPairs = dot(sa ?? vectors, sa ? 0 : a * dim, sb ?? vectors, sb ? 0 : b * dim, dim);
+    // One call site per pair of array types keeps each monomorphic (the same sums as dot()).
+    const sumOfPairs = sa && sb ? dotOfSums(sa, sb, dim) : sa ? dotOfSumAndRow(sa, vectors, b * dim, dim) : sb ? dotOfSumAndRow(sb, vectors, a * dim, dim) : dot(vectors, a * dim, vectors, b * dim, dim);
     return 1 - sumOfPairs / (sets.size[a]! * sets.size[b]!);
   };
 
-  // Candidate neighbours per root: clusters joined by a kNN edge under the threshold.
-  // Heap entries carry both clusters' versions; an entry is stale once either cluster changed.
-  const neighbours: (Set<number> | undefined)[] = new Array(n);
+  // Candidates: clusters joined by a kNN edge under the threshold. Heap entries carry both
+  // clusters' versions; an entry is stale once either cluster changed. No per-cluster neighbour
+  // sets are kept: keeping them up to date as clusters merged was a third of the time at 100k
+  // faces, and only a merge that makes a weak cluster strong needs its neighbours (found then
+  // from its members' edges, see neighboursOf).
   const version = new Int32Array(n);
   const queue = new MergeQueue();
+  // Pairs with a cluster that must-links formed, once each, listed under the lower root in the order
+  // the edges name them (rare: most clusters start as single faces).
+  const mustLinkedPairs = new Map<number, number[]>();
+  const seenPairs = new PairTable();
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < k; c++) {
       const e = i * k + c;
@@ -241,24 +280,64 @@ export function averageLinkage(graph: KnnGraph, vectors: Float32Array, dim: numb
       const a = sets.find(i);
       const b = sets.find(j);
       if (a === b) continue;
-      (neighbours[a] ??= new Set()).add(b);
-      (neighbours[b] ??= new Set()).add(a);
-      // Two single faces: their linkage is the edge's distance (no vector read: at 100k faces
-      // those reads were a quarter of the time). Each pair once, as in dbscan.
-      if (sets.size[a] === 1 && sets.size[b] === 1 && (i < j || !rowListsWithin(graph, j, i, threshold))) queue.push(distances[e]!, a, b, 0, 0);
+      if (sets.size[a] === 1 && sets.size[b] === 1) {
+        // Two single faces: their linkage is the edge's distance (no vector read: at 100k faces
+        // those reads were a quarter of the time). Each pair once, as in dbscan.
+        if (i < j || !rowListsWithin(graph, j, i, threshold)) queue.push(distances[e]!, a, b, 0, 0);
+        continue;
+      }
+      const [low, high] = a < b ? [a, b] : [b, a];
+      if (seenPairs.has(low, high)) continue;
+      seenPairs.set(low, high, 0, 0);
+      const list = mustLinkedPairs.get(low);
+      if (list) list.push(high);
+      else mustLinkedPairs.set(low, [high]);
     }
   }
-  for (let a = 0; a < n; a++) {
-    for (const b of neighbours[a] ?? []) {
-      if (a >= b || (sets.size[a] === 1 && sets.size[b] === 1)) continue;
-      const d = linkage(a, b);
-      if (d < threshold) queue.push(d, a, b, 0, 0);
+  for (const low of [...mustLinkedPairs.keys()].sort((x, y) => x - y)) {
+    for (const high of mustLinkedPairs.get(low)!) {
+      const d = linkage(low, high);
+      if (d < threshold) queue.push(d, low, high, 0, 0);
     }
   }
+
+  // Members of each cluster as linked lists (head, next, tail), for neighboursOf.
+  const head = new Int32Array(n).fill(-1);
+  const next = new Int32Array(n).fill(-1);
+  const tail = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const root = sets.find(i);
+    if (head[root] === -1) head[root] = i;
+    else next[tail[root]!] = i;
+    tail[root] = i;
+  }
+  let incoming: { offsets: Int32Array; sources: Int32Array } | undefined;
+  const seenAt = new Int32Array(n).fill(-1);
+  let visits = 0;
+  /** Clusters other than `root` joined to it by a kNN edge under the threshold, either way round. */
+  const neighboursOf = (root: number, visit: (cluster: number) => void): void => {
+    incoming ??= incomingEdges(graph, usable, threshold);
+    const stamp = visits++;
+    const see = (other: number) => {
+      const cluster = sets.find(other);
+      if (cluster === root || seenAt[cluster] === stamp) return;
+      seenAt[cluster] = stamp;
+      visit(cluster);
+    };
+    for (let i = head[root]!; i >= 0; i = next[i]!) {
+      for (let c = 0; c < k; c++) if (usable[i * k + c] && distances[i * k + c]! < threshold) see(indices[i * k + c]!);
+      for (let s = incoming.offsets[i]!; s < incoming.offsets[i + 1]!; s++) see(incoming.sources[s]!);
+    }
+  };
+
   let refused = 0;
-  const requeued = new Map<number, number>(); // cluster pair -> the versions it was last re-queued at
+  const spareSums: Float64Array[] = [];
+  const requeued = new PairTable(); // cluster pair -> the versions it was last re-queued at
   while (queue.length > 0) {
-    const { distance, a, b, versionA, versionB } = queue.pop();
+    const entry = queue.pop();
+    const distance = queue.poppedDistance;
+    const fields = queue.fields;
+    const a = fields[4 * entry]!, b = fields[4 * entry + 1]!, versionA = fields[4 * entry + 2]!, versionB = fields[4 * entry + 3]!;
     if (distance >= threshold) break;
     const rootA = sets.find(a);
     const rootB = sets.find(b);
@@ -273,10 +352,8 @@ export function averageLinkage(graph: KnnGraph, vectors: Float32Array, dim: numb
       // pairs alike on the synthetic chaining case).
       // A cluster pair is reached from many member pairs: re-queue it once per change.
       const [low, high] = rootA < rootB ? [rootA, rootB] : [rootB, rootA];
-      const pair = low * n + high;
-      const stamp = version[low]! * (n + 1) + version[high]!;
-      if (requeued.get(pair) === stamp) continue;
-      requeued.set(pair, stamp);
+      if (requeued.holds(low, high, version[low]!, version[high]!)) continue;
+      requeued.set(low, high, version[low]!, version[high]!);
       const d = linkage(rootA, rootB);
       if (d < threshold) queue.push(d, rootA, rootB, version[rootA]!, version[rootB]!);
       continue;
@@ -288,27 +365,29 @@ export function averageLinkage(graph: KnnGraph, vectors: Float32Array, dim: numb
     if (root < 0) {
       // Permanently refused: clusters only grow, so the conflict stays.
       refused++;
-      neighbours[a]?.delete(b);
-      neighbours[b]?.delete(a);
       continue;
     }
     const absorbed = root === a ? b : a;
     strong[root] = strong[a]! | strong[b]!;
-    const sum = sums[root] ?? Float64Array.from(vectors.subarray(root * dim, (root + 1) * dim));
+    const sum = sums[root] ?? sumOfRow(spareSums.pop() ?? new Float64Array(dim), vectors, root * dim);
     const absorbedSum = sums[absorbed];
     for (let d = 0; d < dim; d++) sum[d] = sum[d]! + (absorbedSum ? absorbedSum[d]! : vectors[absorbed * dim + d]!);
     sums[root] = sum;
+    if (absorbedSum) spareSums.push(absorbedSum); // reused: 80k fresh arrays at 100k faces kept the GC busy
     sums[absorbed] = undefined;
-    const merged = mergeNeighbourSets(neighbours, root, absorbed);
+    next[tail[root]!] = head[absorbed]!;
+    tail[root] = tail[absorbed]!;
     version[root] = version[root]! + 1;
     if (!wasWeak) continue;
-    for (const c of merged) {
+    neighboursOf(root, (c) => {
+      if (sets.conflicts(root, c)) return; // refused before or would be: no use queueing it
       const d = linkage(root, c);
       if (d < threshold) queue.push(d, root, c, version[root]!, version[c]!);
-    }
+    });
   }
+  const toLabelled = joinLabelled(graph, sets, options);
   const inCluster = (root: number, size: number, hasCore: boolean, hasMustLink: boolean): boolean => size >= minClusterSize || hasMustLink;
-  const clustering = finish(graph, sets, new Uint8Array(n), mustLinked, inCluster, refused);
+  const clustering = finish(graph, sets, new Uint8Array(n), mustLinked, inCluster, refused + toLabelled.refused, toLabelled.joined);
   for (let i = 0; i < n; i++) clustering.isCore[i] = clustering.labels[i]! >= 0 ? 1 : 0;
   return clustering;
 }
@@ -414,24 +493,72 @@ function rowListsWithin(graph: KnnGraph, row: number, point: number, eps: number
   return false;
 }
 
-/** Folds the absorbed cluster's candidate set into the root's (smaller into larger) and repoints its neighbours. */
-function mergeNeighbourSets(neighbours: (Set<number> | undefined)[], root: number, absorbed: number): Set<number> {
-  const fromAbsorbed = neighbours[absorbed] ?? new Set<number>();
-  for (const c of fromAbsorbed) {
-    if (c === root) continue;
-    const theirs = neighbours[c]!;
-    theirs.delete(absorbed);
-    theirs.add(root);
+/**
+ * A person's second cluster (issue #18): once clustering is done, each
+ * cluster or lone face holding no labelled face joins the labelled cluster
+ * holding its nearest face, when that kNN edge is at most `personLink` and
+ * not between two weak faces (blurred faces resemble each other across
+ * people; a weak face next to a good one is a real match, as in average
+ * linkage, where only clusters of weak faces alone never merge). Nearest edges first; one that breaks a
+ * cannot-link (one photo, 'not this person', two persons) is refused and the
+ * next edge of that cluster is tried. Only edges to faces that were in a
+ * labelled cluster before this step count, so nothing chains through a
+ * cluster that joined, and a cluster joins whole or not at all.
+ */
+function joinLabelled(graph: KnnGraph, sets: ConstrainedUnionFind, options: ClusterConstraints): { joined: number; refused: number } {
+  const { labelled, weak } = options;
+  const maxDistance = options.personLink ?? 0;
+  if (!labelled || maxDistance <= 0) return { joined: 0, refused: 0 };
+  const { n, k, indices, distances } = graph;
+  const labelledRoot = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (labelled[i]) labelledRoot[sets.find(i)] = 1;
+  const inLabelled = new Uint8Array(n);
+  const rootBefore = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    rootBefore[i] = sets.find(i);
+    inLabelled[i] = labelledRoot[rootBefore[i]!]!;
   }
-  let merged = neighbours[root] ?? new Set<number>();
-  let other = fromAbsorbed;
-  if (other.size > merged.size) [merged, other] = [other, merged];
-  for (const c of other) merged.add(c);
-  merged.delete(root);
-  merged.delete(absorbed);
-  neighbours[root] = merged;
-  neighbours[absorbed] = undefined;
-  return merged;
+  const crosses = (e: number): boolean => {
+    const i = Math.floor(e / k);
+    const j = indices[e]!;
+    return j >= 0 && distances[e]! <= maxDistance && inLabelled[i] !== inLabelled[j] && !(weak?.[i] && weak[j]);
+  };
+  let count = 0;
+  for (let e = 0; e < n * k; e++) if (crosses(e)) count++;
+  const links = new EdgeList(count); // (face outside, labelled face, distance)
+  for (let e = 0; e < n * k; e++) {
+    if (!crosses(e)) continue;
+    const i = Math.floor(e / k);
+    const j = indices[e]!;
+    if (inLabelled[j]) links.push(i, j, distances[e]!);
+    else links.push(j, i, distances[e]!);
+  }
+  const done = new Uint8Array(n); // by the outside cluster's root before this step
+  let joined = 0;
+  let refused = 0;
+  for (const e of links.nearestFirst()) {
+    const unit = rootBefore[links.a[e]!]!;
+    if (done[unit]) continue;
+    if (sets.union(links.a[e]!, links.b[e]!) < 0) refused++;
+    else {
+      done[unit] = 1;
+      joined++;
+    }
+  }
+  return { joined, refused };
+}
+
+/** For each face, the faces whose kNN rows hold it by a usable edge under `threshold` (compressed rows). */
+function incomingEdges(graph: KnnGraph, usable: Uint8Array, threshold: number): { offsets: Int32Array; sources: Int32Array } {
+  const { n, k, indices, distances } = graph;
+  const offsets = new Int32Array(n + 1);
+  const counted = (e: number) => usable[e] === 1 && distances[e]! < threshold;
+  for (let e = 0; e < n * k; e++) if (counted(e)) offsets[indices[e]! + 1]++;
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i + 1]! + offsets[i]!;
+  const sources = new Int32Array(offsets[n]!);
+  const filled = offsets.slice(0, n);
+  for (let e = 0; e < n * k; e++) if (counted(e)) sources[filled[indices[e]!]!++] = Math.floor(e / k);
+  return { offsets, sources };
 }
 
 type ClusterTest = (root: number, size: number, hasCore: boolean, hasMustLink: boolean) => boolean;
@@ -444,6 +571,7 @@ function finish(
   mustLinked: { points: Uint8Array; refused: number },
   inCluster: ClusterTest,
   refusedByCannotLink: number,
+  joinedToLabelled: number,
 ): Clustering {
   const n = graph.n;
   const hasCore = new Uint8Array(n);
@@ -479,6 +607,7 @@ function finish(
     noiseCount,
     refusedByCannotLink,
     refusedMustLinks: mustLinked.refused,
+    joinedToLabelled,
   };
 }
 
@@ -520,21 +649,20 @@ class EdgeList {
 class MergeQueue {
   private heapDistance = new Float64Array(1024);
   private heapEntry = new Int32Array(1024);
-  private a = new Int32Array(1024);
-  private b = new Int32Array(1024);
-  private versionA = new Int32Array(1024);
-  private versionB = new Int32Array(1024);
+  /** a, b, versionA, versionB of each entry, side by side (one cache line per pop). */
+  fields = new Int32Array(4 * 1024);
+  poppedDistance = 0;
   private entries = 0;
   length = 0;
 
   push(distance: number, a: number, b: number, versionA: number, versionB: number): void {
-    if (this.entries === this.a.length) this.growEntries();
+    if (4 * this.entries === this.fields.length) this.fields = grown(this.fields, new Int32Array(this.fields.length * 2));
     if (this.length === this.heapDistance.length) this.growHeap();
     const entry = this.entries++;
-    this.a[entry] = a;
-    this.b[entry] = b;
-    this.versionA[entry] = versionA;
-    this.versionB[entry] = versionB;
+    this.fields[4 * entry] = a;
+    this.fields[4 * entry + 1] = b;
+    this.fields[4 * entry + 2] = versionA;
+    this.fields[4 * entry + 3] = versionB;
     let i = this.length++;
     while (i > 0) {
       const parent = (i - 1) >> 2;
@@ -547,9 +675,10 @@ class MergeQueue {
     this.heapEntry[i] = entry;
   }
 
-  pop(): { distance: number; a: number; b: number; versionA: number; versionB: number } {
+  /** Removes the nearest entry and returns its index (its fields at 4 * index, valid until the next push); its distance is poppedDistance. */
+  pop(): number {
     const entry = this.heapEntry[0]!;
-    const top = { distance: this.heapDistance[0]!, a: this.a[entry]!, b: this.b[entry]!, versionA: this.versionA[entry]!, versionB: this.versionB[entry]! };
+    this.poppedDistance = this.heapDistance[0]!;
     const last = --this.length;
     if (last > 0) {
       const d = this.heapDistance[last]!;
@@ -570,21 +699,106 @@ class MergeQueue {
       this.heapEntry[i] = e;
     }
     if (last === 0) this.entries = 0; // empty: the pool starts over
-    return top;
+    return entry;
   }
 
   private growHeap(): void {
     this.heapDistance = grown(this.heapDistance, new Float64Array(this.heapDistance.length * 2));
     this.heapEntry = grown(this.heapEntry, new Int32Array(this.heapEntry.length * 2));
   }
+}
 
-  private growEntries(): void {
-    const size = this.a.length * 2;
-    this.a = grown(this.a, new Int32Array(size));
-    this.b = grown(this.b, new Int32Array(size));
-    this.versionA = grown(this.versionA, new Int32Array(size));
-    this.versionB = grown(this.versionB, new Int32Array(size));
+/**
+ * Two numbers per pair of point indices (low, high), by open addressing in one
+ * typed array (a slot's four numbers side by side): a Map keyed by
+ * low * n + high (not a small integer at 100k faces) boxed every key and was
+ * a fifth of the time.
+ */
+class PairTable {
+  private slots = new Int32Array(4 * 1024).fill(-1); // low, high, x, y; low -1 = empty
+  private count = 0;
+
+  has(low: number, high: number): boolean {
+    return this.slotOf(low, high) >= 0;
   }
+
+  /** Whether the pair is in the table with values x and y. */
+  holds(low: number, high: number, x: number, y: number): boolean {
+    const at = this.slotOf(low, high);
+    return at >= 0 && this.slots[at + 2] === x && this.slots[at + 3] === y;
+  }
+
+  set(low: number, high: number, x: number, y: number): void {
+    if (8 * (this.count + 1) > this.slots.length) this.grow();
+    const mask = this.slots.length / 4 - 1;
+    let slot = hashPair(low, high, mask);
+    for (; this.slots[4 * slot] !== -1; slot = (slot + 1) & mask) {
+      if (this.slots[4 * slot] === low && this.slots[4 * slot + 1] === high) break;
+    }
+    const at = 4 * slot;
+    if (this.slots[at] === -1) this.count++;
+    this.slots[at] = low;
+    this.slots[at + 1] = high;
+    this.slots[at + 2] = x;
+    this.slots[at + 3] = y;
+  }
+
+  /** Offset of the pair's slot, or -1. */
+  private slotOf(low: number, high: number): number {
+    const mask = this.slots.length / 4 - 1;
+    for (let slot = hashPair(low, high, mask); ; slot = (slot + 1) & mask) {
+      const at = 4 * slot;
+      if (this.slots[at] === -1) return -1;
+      if (this.slots[at] === low && this.slots[at + 1] === high) return at;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2).fill(-1);
+    this.count = 0;
+    for (let at = 0; at < old.length; at += 4) if (old[at] !== -1) this.set(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!);
+  }
+}
+
+function hashPair(low: number, high: number, mask: number): number {
+  let h = Math.imul(low, 0x9e3779b1) ^ high;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca77);
+  return (h ^ (h >>> 13)) & mask;
+}
+
+/** `sum` set to the row of `vectors` at `at` (as Float64Array.from, into a reused array). */
+function sumOfRow(sum: Float64Array, vectors: Float32Array, at: number): Float64Array {
+  for (let d = 0; d < sum.length; d++) sum[d] = vectors[at + d]!;
+  return sum;
+}
+
+/** dot() of two Float64Array sums, added up in the same order (so the same value). */
+function dotOfSums(x: Float64Array, y: Float64Array, dim: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let d = 0;
+  for (; d + 3 < dim; d += 4) {
+    s0 += x[d]! * y[d]!;
+    s1 += x[d + 1]! * y[d + 1]!;
+    s2 += x[d + 2]! * y[d + 2]!;
+    s3 += x[d + 3]! * y[d + 3]!;
+  }
+  for (; d < dim; d++) s0 += x[d]! * y[d]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** dot() of a Float64Array sum and a row of the vectors, added up in the same order. */
+function dotOfSumAndRow(x: Float64Array, y: Float32Array, yAt: number, dim: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let d = 0;
+  for (; d + 3 < dim; d += 4) {
+    s0 += x[d]! * y[yAt + d]!;
+    s1 += x[d + 1]! * y[yAt + d + 1]!;
+    s2 += x[d + 2]! * y[yAt + d + 2]!;
+    s3 += x[d + 3]! * y[yAt + d + 3]!;
+  }
+  for (; d < dim; d++) s0 += x[d]! * y[yAt + d]!;
+  return s0 + s1 + s2 + s3;
 }
 
 function grown<T extends Float64Array | Int32Array>(old: T, next: T): T {
