@@ -383,9 +383,13 @@ test('macOS: install writes and bootstraps the LaunchAgent; twice is harmless; u
 /** A stand-in workbench: answers /api/health on a free port. */
 async function healthServer(dataDir: string): Promise<{ port: number; close(): Promise<void> }> {
   const { createServer: createHttpServer } = await import('node:http');
-  const server = createHttpServer((_, response) => response.end(JSON.stringify({ ok: true, dataDir })));
+  // No keep-alive: a pooled connection would let a closed server still answer the next probe.
+  const server = createHttpServer((_, response) => response.setHeader('connection', 'close').end(JSON.stringify({ ok: true, dataDir })));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { port: (server.address() as { port: number }).port, close: () => new Promise((done) => server.close(() => done())) };
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise((done) => { server.close(() => done()); server.closeAllConnections(); }),
+  };
 }
 
 test('status: installed or not, where, what the manager says, the URL and since when', async () => {
