@@ -17,6 +17,7 @@ import { runPipeline } from '../dag/executor.ts';
 import { defineNode, type NodeType } from '../dag/node-type.ts';
 import { parseSpec } from '../dag/spec.ts';
 import { Store } from '../datasets/store.ts';
+import { seededRandom as random } from '../reports/statistics.ts'; // the same archive every run
 import { resolveCaptureTimes, type ExifTime } from '../geo/capture-times.ts';
 import { detectHome, splitEvents, summariseEvents } from '../geo/events.ts';
 import { gazetteerLoad, PlaceNamer } from '../geo/places.ts';
@@ -26,18 +27,6 @@ import { NODE_TYPES } from '../nodes/index.ts';
 const { values: args } = parseArgs({ options: { photos: { type: 'string', default: '200000' }, points: { type: 'string', default: '200000' } }, allowPositionals: true });
 const photoCount = Number(args.photos);
 const pointCount = Number(args.points);
-
-/** A seeded generator, so every run sees the same archive. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DESTINATIONS = [
   { lat: 41.9028, lon: 12.4964, zone: '+02:00' }, { lat: 43.5855, lon: 39.7231, zone: '+03:00' }, { lat: 59.9386, lon: 30.3141, zone: '+03:00' },

@@ -9,7 +9,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { api, compareApi, errorText, type CompareView as CompareData, type RunRow, type SweepSummary } from './api.ts';
 import './cluster-flow.ts';
 import './face-grid.ts';
-import { controls, viewHost } from './shared-styles.ts';
+import { controls, numberTable, viewHost } from './shared-styles.ts';
 import './sweep-panel.ts';
 
 declare global {
@@ -39,29 +39,8 @@ export class CompareView extends LitElement {
   static override styles = [
     controls,
     viewHost,
+    numberTable,
     css`
-      table {
-        border-collapse: collapse;
-        background: var(--mn-surface);
-        border: 1px solid var(--mn-border);
-        border-radius: var(--mn-radius);
-        font-size: 0.88rem;
-      }
-      th,
-      td {
-        text-align: right;
-        padding: 0.35rem 0.7rem;
-        border-bottom: 1px solid var(--mn-border);
-        font-variant-numeric: tabular-nums;
-      }
-      th:first-child,
-      td:first-child {
-        text-align: left;
-      }
-      th {
-        font-weight: 500;
-        color: var(--mn-muted);
-      }
       .up {
         color: #3d7a4a;
       }

@@ -98,3 +98,29 @@ export const cardHost = css`
     box-shadow: var(--mn-shadow);
   }
 `;
+
+/** Tables of figures (compare, sweeps): numbers right-aligned in tabular digits, the first column a label. */
+export const numberTable = css`
+  table {
+    border-collapse: collapse;
+    background: var(--mn-surface);
+    border: 1px solid var(--mn-border);
+    border-radius: var(--mn-radius);
+    font-size: 0.88rem;
+  }
+  th,
+  td {
+    text-align: right;
+    padding: 0.35rem 0.7rem;
+    border-bottom: 1px solid var(--mn-border);
+    font-variant-numeric: tabular-nums;
+  }
+  th:first-child,
+  td:first-child {
+    text-align: left;
+  }
+  th {
+    font-weight: 500;
+    color: var(--mn-muted);
+  }
+`;

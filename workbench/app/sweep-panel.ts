@@ -6,7 +6,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { compareApi, errorText, type AdoptResult, type SweepDetail, type SweepSettingRow } from './api.ts';
 import { notify } from './notify.ts';
-import { controls } from './shared-styles.ts';
+import { controls, numberTable } from './shared-styles.ts';
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -21,31 +21,10 @@ const valueText = (value: unknown) => (value === null || value === undefined ? '
 export class SweepPanel extends LitElement {
   static override styles = [
     controls,
+    numberTable,
     css`
       :host {
         display: block;
-      }
-      table {
-        border-collapse: collapse;
-        background: var(--mn-surface);
-        border: 1px solid var(--mn-border);
-        border-radius: var(--mn-radius);
-        font-size: 0.88rem;
-      }
-      th,
-      td {
-        text-align: right;
-        padding: 0.4rem 0.7rem;
-        border-bottom: 1px solid var(--mn-border);
-        font-variant-numeric: tabular-nums;
-      }
-      th:first-child,
-      td:first-child {
-        text-align: left;
-      }
-      th {
-        font-weight: 500;
-        color: var(--mn-muted);
       }
       tr.best td {
         background: #eef6ee;
