@@ -2,6 +2,7 @@
 // web client share (type imports only: the web app type-checks this file too).
 import type { ClusterFlow } from '../reports/cluster-flow.ts';
 import type { CompareReport } from '../reports/report-schema.ts';
+import type { SweepRow } from './sweeps.ts';
 
 export type { ClusterFlow, CompareReport };
 export type { FlowLink } from '../reports/cluster-flow.ts';
@@ -23,20 +24,10 @@ export interface SweepSummary {
   succeeded: number;
 }
 
-export interface SweepSettingRow {
-  runId: number;
-  /** As `mnemo sweep` tagged the run: `cluster.threshold=0.6 cluster.minQuality=2.75`. */
-  setting: string;
+/** A sweep's setting as `mnemo sweep` scored it (app/sweeps.ts), with its values per swept parameter. */
+export interface SweepSettingRow extends SweepRow {
   /** The setting's value per swept parameter. */
   values: Record<string, unknown>;
-  status: 'succeeded' | 'failed';
-  clusters: number | null;
-  strangersShare: number | null;
-  /** Pairwise F1 of the clusters against the reference. */
-  f1: number | null;
-  ari: number | null;
-  personF1: number | null;
-  message: string | null;
 }
 
 export interface SweepDetail extends SweepSummary {

@@ -1,6 +1,7 @@
 // Shared test plumbing: temporary folders and the real CLI in a child process.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -39,3 +40,17 @@ export function runCliAsync(args: string[], cwd: string): Promise<CliResult> {
 
 /** True when this process can read a chmod 000 file (root can): such tests must skip. */
 export const canReadUnreadable = process.getuid?.() === 0;
+
+/** Every file under `dir` (recursively) with its SHA-256: compare two snapshots to prove nothing was written. */
+export function fileDigests(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else files.set(path, createHash('sha256').update(readFileSync(path)).digest('hex'));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return files;
+}

@@ -7,8 +7,7 @@
 // at their line and column in the file; a malformed notebook gets messages
 // with lines and its other cells still run; a cell exports to CSV and Parquet.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { query } from '../app/store-tools.ts';
@@ -16,27 +15,13 @@ import { Workspace } from '../app/workspace.ts';
 import { quoteString } from '../datasets/schema.ts';
 import type { WireEvent } from '../notebook/result.ts';
 import { buildServer } from '../workbench/server/server.ts';
-import { tempDir } from './helpers.ts';
+import { fileDigests, tempDir } from './helpers.ts';
 import { COUNTS_NOTEBOOK, notebookStore } from './support/notebook-store.ts';
 
 const PORT = 7707;
 const HOST = `127.0.0.1:${PORT}`;
 type App = Awaited<ReturnType<typeof buildServer>>['app'];
 type Line = WireEvent | { type: 'params'; values: Record<string, unknown> } | { type: 'error'; message: string };
-
-/** Every file under `dir` with its SHA-256. */
-function filesOf(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.set(path, createHash('sha256').update(readFileSync(path)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return files;
-}
 
 /** The cells' outcomes of one run: by cell name, its rows (as objects), limit and error. */
 function outcome(lines: Line[]) {
@@ -168,7 +153,7 @@ describe('the notebook routes', { concurrency: 1 }, () => {
       [`SELECT * FROM glob(${quoteString(join(data, '*'))})`, /files can be read only under|Permission/],
       ['WITH x AS (DELETE FROM runs RETURNING *) SELECT * FROM x', /./],
     ];
-    const before = filesOf(dir);
+    const before = fileDigests(dir);
     write('refusals.md', cellsNotebook(attempts.map(([sql]) => sql)));
     const cells = outcome(await run('refusals.md'));
     attempts.forEach(([sql, pattern], i) => {
@@ -177,7 +162,7 @@ describe('the notebook routes', { concurrency: 1 }, () => {
       assert.match(cell.error.message, pattern, sql);
       assert.doesNotMatch(cell.error.message, /internal error/);
     });
-    const afterFiles = filesOf(dir);
+    const afterFiles = fileDigests(dir);
     afterFiles.delete(join(notebooks, 'refusals.md'));
     before.delete(join(notebooks, 'refusals.md'));
     assert.deepEqual(afterFiles, before, 'no file appeared, changed or vanished');

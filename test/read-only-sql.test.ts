@@ -4,7 +4,6 @@
 // against a writer, it stops at its time limit, and it streams large results.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -14,7 +13,7 @@ import { readOnlyQuery, ReadOnlySqlError } from '../datasets/read-only-sql.ts';
 import { quoteString } from '../datasets/schema.ts';
 import { Store } from '../datasets/store.ts';
 import { repoRoot } from './fixtures.ts';
-import { mnemoBin, runCli, runCliAsync, tempDir } from './helpers.ts';
+import { fileDigests, mnemoBin, runCli, runCliAsync, tempDir } from './helpers.ts';
 
 /** A data folder with two finished runs of one node writing one table (no photos, no models: fast). */
 async function archive(): Promise<{ store: Store; runIds: number[] }> {
@@ -39,20 +38,6 @@ async function archive(): Promise<{ store: Store; runIds: number[] }> {
     runIds.push(runId);
   }
   return { store, runIds };
-}
-
-/** Every file under `dir` with its SHA-256. */
-function snapshotFiles(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.set(path, createHash('sha256').update(readFileSync(path)).digest('hex'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return files;
 }
 
 async function counts(store: Store): Promise<Record<string, number>> {
@@ -105,13 +90,13 @@ test('no statement the console accepts can write a file or change a setting, and
     'WITH x AS (DELETE FROM runs RETURNING *) SELECT * FROM x',
   ];
 
-  const files = snapshotFiles(data);
-  const outsideFiles = snapshotFiles(outside);
+  const files = fileDigests(data);
+  const outsideFiles = fileDigests(outside);
   const accepted: string[] = [];
   for (const sql of attempts) {
     const error = await readOnlyQuery(store, sql).then(() => null, (thrown: Error) => thrown);
-    assert.deepEqual(snapshotFiles(data), files, `after ${sql}: a file in the data folder appeared, changed or vanished`);
-    assert.deepEqual(snapshotFiles(outside), outsideFiles, `after ${sql}: a file appeared outside the data folder`);
+    assert.deepEqual(fileDigests(data), files, `after ${sql}: a file in the data folder appeared, changed or vanished`);
+    assert.deepEqual(fileDigests(outside), outsideFiles, `after ${sql}: a file appeared outside the data folder`);
     if (error === null) accepted.push(sql);
     else assert.ok(error instanceof ReadOnlySqlError, `${sql}: ${error.stack}`);
   }
