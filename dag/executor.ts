@@ -5,7 +5,7 @@
 // point leaves the last good state and `--resume` finishes it.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
-import { copyQueryToParquet, writeParquet } from '../datasets/parquet.ts';
+import { copyQueryToParquet, writeParquet, writeParquetColumns, type Columns } from '../datasets/parquet.ts';
 import { acquireRunLock } from '../datasets/run-lock.ts';
 import { NotResumableError, resumableRun } from '../datasets/run-registry.ts';
 import type { ItemError, NodeOutcome, Store } from '../datasets/store.ts';
@@ -172,6 +172,13 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
           writeTableFromQuery: async (table: string, sql: string) => {
             const { schema, path } = claim(table);
             const count = await copyQueryToParquet(path, schema, sql);
+            outputs[table] = store.relative(path);
+            rowsWritten += count;
+            return count;
+          },
+          writeTableColumns: async (table: string, columns: Columns, rowCount: number) => {
+            const { schema, path } = claim(table);
+            const count = await writeParquetColumns(path, schema, columns, rowCount);
             outputs[table] = store.relative(path);
             rowsWritten += count;
             return count;

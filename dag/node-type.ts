@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
 import type { Row, TableSchema } from '../datasets/schema.ts';
 import type { Catalog } from '../datasets/catalog.ts';
+import type { Columns } from '../datasets/parquet.ts';
 
 export interface SourceSpec {
   name: string;
@@ -67,6 +68,8 @@ export interface NodeContext<P = unknown, Prepared = unknown> {
   writeTable(table: string, rows: Iterable<Row>): Promise<number>;
   /** Writes an output table from a query on the scratch DuckDB (bulk: joins of Parquet files). */
   writeTableFromQuery(table: string, sql: string): Promise<number>;
+  /** Writes an output table given as columns of `rowCount` values each (bulk: per-photo tables at archive scale, no row objects). */
+  writeTableColumns(table: string, columns: Columns, rowCount: number): Promise<number>;
   /** Records a failure on one item (one photo) and lets the node go on. */
   itemError(item: string, message: string): void;
   progress: ProgressHandle;
@@ -104,7 +107,7 @@ export interface NodeType<Schema extends z.ZodType = z.ZodType, Prepared = unkno
    * Fingerprint of data the node reads from outside the pipeline (the file
    * system, the durable catalog). Root nodes need it for reuse to be correct.
    */
-  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'cacheKeys' | 'writeTable' | 'writeTableFromQuery' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
+  inputFingerprint?(ctx: Omit<NodeContext<z.output<Schema>, undefined>, 'prepared' | 'cacheKeys' | 'writeTable' | 'writeTableFromQuery' | 'writeTableColumns' | 'onCommit' | 'itemError'>): Promise<InputFingerprint<Prepared>>;
   /**
    * Cache name -> everything that changes that cache's content (code and model
    * versions, the params that matter). The engine hashes it into the

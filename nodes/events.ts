@@ -85,11 +85,13 @@ export const events = defineNode({
       };
     }));
     clock.lap('events'); // named and written
-    await ctx.writeTable('event_photos', photos.map((photo, i) => ({
-      file_id: photo.fileId, event_id: eventOf[i], taken_at_utc: photo.utcMs, taken_at_local: formatLocal(photo.utcMs, photo.offsetMinutes),
-      utc_offset_minutes: photo.offsetMinutes, zone_source: photo.zoneSource,
-      lat: Number.isNaN(photo.lat) ? null : photo.lat, lon: Number.isNaN(photo.lon) ? null : photo.lon, gps: photo.gps,
-    })));
+    // As columns: 200,000 row objects cost about a second more to write.
+    await ctx.writeTableColumns('event_photos', {
+      file_id: photos.map((photo) => photo.fileId), event_id: Array.from(eventOf), taken_at_utc: photos.map((photo) => photo.utcMs),
+      taken_at_local: photos.map((photo) => formatLocal(photo.utcMs, photo.offsetMinutes)), utc_offset_minutes: photos.map((photo) => photo.offsetMinutes),
+      zone_source: photos.map((photo) => photo.zoneSource), lat: photos.map((photo) => (Number.isNaN(photo.lat) ? null : photo.lat)),
+      lon: photos.map((photo) => (Number.isNaN(photo.lon) ? null : photo.lon)), gps: photos.map((photo) => photo.gps),
+    }, photos.length);
     await ctx.writeTable('undated_photos', undated.map((row) => ({ file_id: row.fileId, reason: row.reason })));
     const homePlace = home ? namer.at(home.lat, home.lon) : null;
     await ctx.writeTable('home', home ? [{

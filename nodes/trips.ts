@@ -68,7 +68,15 @@ export const trips = defineNode({
       };
     });
     await ctx.writeTable('trips', tripRows);
-    await ctx.writeTable('trip_photos', spans.flatMap((span, tripId) => photos.slice(span.first, span.last + 1).map((photo, k) => ({ file_id: photo.fileId, trip_id: tripId, event_id: eventIds[span.first + k] }))));
+    const tripPhotos = { file_id: [] as string[], trip_id: [] as number[], event_id: [] as number[] };
+    spans.forEach((span, tripId) => {
+      for (let i = span.first; i <= span.last; i++) {
+        tripPhotos.file_id.push(photos[i]!.fileId);
+        tripPhotos.trip_id.push(tripId);
+        tripPhotos.event_id.push(eventIds[i]!);
+      }
+    });
+    await ctx.writeTableColumns('trip_photos', tripPhotos, tripPhotos.file_id.length);
     ctx.progress.advance(photos.length);
     return {
       trips: spans.length, photosInTrips: spans.reduce((sum, span) => sum + span.photos, 0), joinedWithoutGps: spans.reduce((sum, span) => sum + span.photos - span.located, 0),
