@@ -23,10 +23,10 @@ import { buildServer } from '../workbench/server/server.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
+import { injectGet as get, injectPost as post } from './support/inject.ts';
 
 const skip = skipUnless(facesFixtures);
 const root = skip ? '' : tempDir('mnemo-compare-api-');
-const HOST = '127.0.0.1:7707';
 
 /** The user's own spec: the people pipeline with their comments, which adopting must keep. */
 const userYaml = () =>
@@ -68,11 +68,6 @@ async function server() {
   const { config } = await setup();
   return (await buildServer(await Workspace.open({ config }), { port: 7707, logger: false, rematchDebounceMs: 600_000, staticDir: join(root, 'no-web-app') })).app;
 }
-
-type App = Awaited<ReturnType<typeof server>>;
-const get = (app: App, url: string) => app.inject({ method: 'GET', url, headers: { host: HOST } });
-const post = (app: App, url: string, payload: unknown, headers: Record<string, string> = { 'x-mnemo': '1' }) =>
-  app.inject({ method: 'POST', url, headers: { host: HOST, 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
 
 const sql = async (workspace: Workspace, query: string) => (await readOnlyQuery(workspace.store, query)).rows as Record<string, unknown>[];
 

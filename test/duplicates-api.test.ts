@@ -17,10 +17,10 @@ import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { buildServer } from '../workbench/server/server.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
+import { injectGet as get, injectPost as post } from './support/inject.ts';
 
 const skip = skipUnless(facesFixtures);
 const root = skip ? '' : tempDir('mnemo-duplicates-api-');
-const HOST = '127.0.0.1:7707';
 const photos = join(root, 'photos');
 const outside = join(root, 'outside');
 
@@ -62,9 +62,6 @@ async function server() {
   return (await buildServer(await Workspace.open({ config }), { port: 7707, logger: false, rematchDebounceMs: 600_000, staticDir: join(root, 'no-web-app') })).app;
 }
 type App = Awaited<ReturnType<typeof server>>;
-const get = (app: App, url: string) => app.inject({ method: 'GET', url, headers: { host: HOST } });
-const post = (app: App, url: string, payload: unknown, headers: Record<string, string> = { 'x-mnemo': '1' }) =>
-  app.inject({ method: 'POST', url, headers: { host: HOST, 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
 
 const groupsOf = async (app: App) => {
   const response = await get(app, '/api/duplicates?limit=1000');

@@ -17,16 +17,13 @@ import { buildServer } from '../workbench/server/server.ts';
 import { facesFixtures, skipUnless } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
+import { injectGet as get, injectPost as post } from './support/inject.ts';
 
 const skip = skipUnless(facesFixtures);
 const PORT = 7707;
-const HOST = `127.0.0.1:${PORT}`;
 const root = skip ? '' : tempDir('mnemo-similarity-');
 type App = Awaited<ReturnType<typeof buildServer>>['app'];
 
-const get = (app: App, url: string) => app.inject({ method: 'GET', url, headers: { host: HOST } });
-const post = (app: App, url: string, body: unknown) =>
-  app.inject({ method: 'POST', url, headers: { host: HOST, 'x-mnemo': '1', 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 
 function errorOf(response: { statusCode: number; json(): unknown }, status: number, kind: string, pattern: RegExp): void {
   assert.equal(response.statusCode, status, JSON.stringify(response.json()));
