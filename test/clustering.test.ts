@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { averageLinkage, clusterFaces, dbscan, type ClusterParams, type Clustering } from '../vectors/clustering.ts';
+import { averageLinkage, clusterFaces, dbscan, dotOfSumAndRow, SimdSumRowDot, type ClusterParams, type Clustering } from '../vectors/clustering.ts';
+import { mulberry32 } from '../vectors/umap-fast.ts';
 import { bruteForceKnnGraph } from '../vectors/knn-graph.ts';
 import { adjustedRandIndex } from '../vectors/cluster-metrics.ts';
 import { generateSyntheticEmbeddings, measureSpread } from './support/synthetic-embeddings.ts';
@@ -197,3 +198,21 @@ function naiveAverageLinkage(vectors: Float32Array, dim: number, threshold: numb
   clusters.forEach((members, label) => members.forEach((i) => (labels[i] = label)));
   return labels;
 }
+
+test('the SIMD sum-against-row product equals the JS one bit for bit, and follows a cluster whose sum changed', () => {
+  const random = mulberry32(11);
+  for (const dim of [4, 16, 128, 512]) {
+    const simd = SimdSumRowDot.create(dim);
+    if (!simd) return; // no WebAssembly SIMD here: the JS loop is what runs (and is what this compares against)
+    const vectors = Float32Array.from({ length: 50 * dim }, () => random() * 2 - 1);
+    const sum = Float64Array.from({ length: dim }, () => (random() * 2 - 1) * 40);
+    for (let version = 0; version < 20; version++) {
+      for (let row = 0; row < 50; row++) {
+        const expected = dotOfSumAndRow(sum, vectors, row * dim, dim);
+        assert.ok(Object.is(simd.dot(sum, 7, version, vectors, row * dim), expected), `dim ${dim}, version ${version}, row ${row}`);
+      }
+      // The cluster grows: its sum changes and its version moves on; the cached copy must not be used.
+      for (let d = 0; d < dim; d++) sum[d] = sum[d]! + vectors[(version % 50) * dim + d]!;
+    }
+  }
+});
