@@ -214,5 +214,10 @@ test('the SIMD sum-against-row product equals the JS one bit for bit, and follow
       // The cluster grows: its sum changes and its version moves on; the cached copy must not be used.
       for (let d = 0; d < dim; d++) sum[d] = sum[d]! + vectors[(version % 50) * dim + d]!;
     }
+    // The next clustering gets the same product back, emptied: its cluster 7 at version 0 is another sum.
+    simd.dot(sum, 7, 0, vectors, 0);
+    const again = SimdSumRowDot.create(dim)!;
+    const other = sum.map((v) => -v / 3);
+    assert.ok(Object.is(again.dot(other, 7, 0, vectors, dim), dotOfSumAndRow(other, vectors, dim, dim)), `dim ${dim}, a second clustering`);
   }
 });
