@@ -19,14 +19,14 @@ import * as ort from 'onnxruntime-node';
 import { decodePhoto, type RgbImage } from '../imaging/image.ts';
 import type { CenternetHeads } from '../models/centernet-decode.ts';
 import { createSingleThreadSession } from '../models/onnx-session.ts';
-import { decodePets, PetDetector, type Candidate } from '../models/pet-detector.ts';
+import { decodePets, PAD_RGB, PetDetector, type Candidate } from '../models/pet-detector.ts';
 import { getModel, readOnnxModel } from '../models/registry.ts';
 import { demoPhotosDir, facesFixtures, petsFixtures, skipUnless } from '../test/fixtures.ts';
 
 const SCREEN_SIZES = [256, 320];
 const PET_SHARES = [0.12, 0.2, 0.3, 0.45];
 const PLACES = [[0.1, 0.1], [0.5, 0.5], [0.85, 0.8]] as const;
-const PAD = { r: 124, g: 116, b: 104 }; // the training mean, as the detector pads
+const PAD = { r: PAD_RGB[0], g: PAD_RGB[1], b: PAD_RGB[2] }; // as the detector pads
 
 const skip = skipUnless(petsFixtures) || skipUnless(facesFixtures);
 if (skip) {

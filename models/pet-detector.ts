@@ -264,7 +264,7 @@ function clamp(v: number, lo: number, hi: number): number {
 }
 
 /** The training mean, which pads the letterbox. */
-const PAD_RGB = [124, 116, 104] as const;
+export const PAD_RGB = [124, 116, 104] as const;
 
 /**
  * Fits image into size x size RGB floats, aspect kept, top-left aligned, padded with the training
