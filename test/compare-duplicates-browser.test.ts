@@ -22,7 +22,7 @@ import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
 import { facesFixtures } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
-import { browserSkip, get, launchChromium, screenshots, startServer, until, type Server } from './support/browser.ts';
+import { browserSkip, get, openPage, screenshots, startServer, until, type Server } from './support/browser.ts';
 
 const yaml = (photos: string) => `# the family archive
 data: ./data
@@ -91,9 +91,7 @@ describe('the Compare and Duplicates views in a browser', { skip: browserSkip, c
     await importFacesGold(workspace.store, join(dir, 'gold.csv'));
     sweepId = (await sweepWorkspace(workspace, [parseSweepAxis('cluster.threshold=0.3,0.6,0.9')])).sweepId;
     server = await startServer(config);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    ({ browser, page } = await openPage(900, pageErrors));
   });
 
   after(async () => {

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Workspace } from '../app/workspace.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
 import { tempDir } from './helpers.ts';
-import { CHROMIUM, haveChromium, INSTALL_CHROMIUM, launchChromium, screenshots, until, type Server } from './support/browser.ts';
+import { CHROMIUM, haveChromium, INSTALL_CHROMIUM, openPage, screenshots, until, type Server } from './support/browser.ts';
 import { COUNTS_NOTEBOOK, notebookStore } from './support/notebook-store.ts';
 
 // CI=true runs it regardless: there a missing Chromium is a failure, not a skip.
@@ -40,9 +40,7 @@ describe('a notebook in a browser', { skip, concurrency: 1 }, () => {
     await ensureWebBuild();
     const { serve } = await import('../workbench/server/server.ts');
     server = await serve(await Workspace.open({ config, data: join(dir, 'data') }), { port: 0, logger: false });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    ({ browser, page } = await openPage(1000, pageErrors));
   });
 
   after(async () => {

@@ -19,7 +19,7 @@ import { Workspace } from '../app/workspace.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
 import { facesFixtures } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
-import { browserSkip, get, launchChromium, post, screenshots, shoot, until, type Server } from './support/browser.ts';
+import { browserSkip, get, openPage, post, screenshots, shoot, until, type Server } from './support/browser.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
 
 interface PersonPage {
@@ -58,9 +58,7 @@ describe('the review queue in a browser', { skip: browserSkip, concurrency: 1 },
     // No re-match while the keys are pressed (a re-match would name the rest at once): the last test runs the pipeline itself.
     const { serve } = await import('../workbench/server/server.ts');
     server = await serve(workspace, { port: 0, rematchDebounceMs: 600_000 });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    ({ browser, page } = await openPage(800, pageErrors));
   });
 
   after(async () => {

@@ -17,7 +17,7 @@ import { Workspace } from '../app/workspace.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
 import { facesFixtures } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
-import { browserSkip, facesOf, get, launchChromium, post, screenshots, shoot, startServer, until, type Server } from './support/browser.ts';
+import { browserSkip, facesOf, get, openPage, post, screenshots, shoot, startServer, until, type Server } from './support/browser.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
 
 const skip = browserSkip;
@@ -66,9 +66,7 @@ describe('merge candidates and split suggestions in a browser', { skip, concurre
     ids.mixed = await split('Mixed', [...faces('obama_small.jpg', 'obama2.jpg'), ...biden]);
     // The background re-match puts the faces on them in a new run.
     await until('the re-match with the new persons', async () => ((await facesOf(server, ids.mixed)).length >= 4 && (await facesOf(server, ids.b)).length >= 2 ? true : undefined), 90_000);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    ({ browser, page } = await openPage(900, pageErrors));
     console.log(`# screenshots: ${screenshots}`);
   });
 

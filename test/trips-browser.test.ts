@@ -19,7 +19,7 @@ import { Workspace } from '../app/workspace.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
 import { demoPhotosDir, skipUnless } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
-import { get, haveChromium, CHROMIUM, launchChromium, screenshots, until, type Server } from './support/browser.ts';
+import { get, haveChromium, CHROMIUM, openPage, screenshots, until, type Server } from './support/browser.ts';
 import { writeTripArchive } from './support/trip-workspace.ts';
 
 const skip = !haveChromium ? `Chromium not found at ${CHROMIUM}` : skipUnless(demoPhotosDir);
@@ -54,9 +54,7 @@ describe('the Trips view in a browser', { skip, concurrency: 1 }, () => {
     await people.split(faces.slice(0, 2).map((row) => String(row.face_id)), 'Анна');
     const { serve } = await import('../workbench/server/server.ts');
     server = await serve(workspace, { port: 0, rematchDebounceMs: 600_000 });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    ({ browser, page } = await openPage(860, pageErrors));
   });
 
   after(async () => {

@@ -17,7 +17,7 @@ import { Workspace } from '../app/workspace.ts';
 import { ensureWebBuild } from '../workbench/build-web.ts';
 import { facesFixtures } from './fixtures.ts';
 import { tempDir } from './helpers.ts';
-import { browserSkip, CHROMIUM, facesOf, get, haveChromium, INSTALL_CHROMIUM, launchChromium, post, screenshots, shoot, startServer, until, type Server } from './support/browser.ts';
+import { browserSkip, CHROMIUM, facesOf, get, haveChromium, INSTALL_CHROMIUM, openPage, post, screenshots, shoot, startServer, until, type Server } from './support/browser.ts';
 import { fixturePeopleYaml } from './support/people-spec.ts';
 
 const skip = browserSkip;
@@ -58,9 +58,7 @@ describe('the workbench in a browser', { skip, concurrency: 1 }, () => {
     assert.equal(run.status, 'succeeded');
     timings.webBuildMs = build.ms;
     server = await startServer(config);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    ({ browser, page } = await openPage(800, pageErrors));
     if (process.env.MNEMO_BROWSER_LOG) {
       page.on('console', (message) => console.log(`# browser ${message.type()}: ${message.text()}`));
       page.on('response', (response) => console.log(`# browser ${response.request().method()} ${response.url()}: ${response.status()}`));

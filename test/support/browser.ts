@@ -28,6 +28,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
 }
 
+/** A page in a fresh headless Chromium, 1280 px wide; script errors on it collect in `errors`, which a test asserts stays empty. */
+export async function openPage(height: number, errors: string[]): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height } });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { browser, page };
+}
+
 /** JSON from the server under test (a GET). */
 export async function get<T>(server: Server, path: string): Promise<T> {
   const response = await fetch(new URL(path, server.url));
