@@ -8,10 +8,11 @@
 // deleted: the next scan records a moved file as deleted ("moved to
 // _delete/..."), files/lifecycle.ts, and moving it back restores it.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { exactGroupKey, nearGroupKey, readDuplicateDecisions, readDuplicateMoves, recordDuplicateMove, writeDuplicateDecision, type DuplicateMove } from '../datasets/duplicate-decisions.ts';
+import { moveWithoutReplacing, parentOf } from '../datasets/atomic-file.ts';
 import type { Catalog } from '../datasets/catalog.ts';
 import { hasRunViews, latestRunId, runById } from '../datasets/run-registry.ts';
 import { DELETE_FOLDER } from '../files/lifecycle.ts';
@@ -337,28 +338,10 @@ export async function moveNonKeepers(workspace: Workspace, token: string, author
   return { moved: moved.map(({ keeperFileId: _k, sha256: _s, ...file }) => file), refused };
 }
 
-/** A hard link then unlink keeps the file (and its date, which the scan matches on) and fails rather than replace; rename where links are not supported. */
-async function moveWithoutReplacing(from: string | Buffer, to: string | Buffer): Promise<void> {
-  try {
-    await link(from, to);
-    await unlink(from);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
-    if (await stat(to).then(() => true, () => false)) throw new Error('the target already exists');
-    await rename(from, to);
-  }
-}
-
 function defaultAuthor(): string {
   try {
     return userInfo().username || 'unknown';
   } catch {
     return 'unknown';
   }
-}
-
-/** The folder of a path given as text or as bytes (a name that is not valid UTF-8). */
-function parentOf(path: string | Buffer): string | Buffer {
-  return typeof path === 'string' ? dirname(path) : path.subarray(0, Math.max(path.lastIndexOf('/'), 1));
 }

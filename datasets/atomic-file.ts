@@ -30,7 +30,8 @@ export function temporaryPathFor<P extends string | Buffer>(path: P): P {
   return Buffer.concat([path.subarray(0, slash + 1), Buffer.from('.'), path.subarray(slash + 1), Buffer.from(suffix)]) as P;
 }
 
-function parentOf(path: string | Buffer): string | Buffer {
+/** The folder of a path given as text or as bytes (a name that is not valid UTF-8). */
+export function parentOf(path: string | Buffer): string | Buffer {
   return typeof path === 'string' ? dirname(path) : path.subarray(0, Math.max(path.lastIndexOf('/'), 1));
 }
 
@@ -44,7 +45,7 @@ export async function withTemporaryPath<T, P extends string | Buffer = string>(p
   const temporary = temporaryPathFor(path);
   try {
     const result = await write(temporary);
-    if (options.replace === false) await placeWithoutReplacing(temporary, path);
+    if (options.replace === false) await moveWithoutReplacing(temporary, path);
     else await rename(temporary, path);
     return result;
   } catch (error) {
@@ -58,16 +59,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   return withTemporaryPath(path, (temporary) => writeFile(temporary, data), options);
 }
 
-async function placeWithoutReplacing(temporary: string | Buffer, path: string | Buffer): Promise<void> {
+/**
+ * Moves `from` to `path`, failing with code 'EEXIST' rather than replace a file there: a hard link
+ * then unlink (link() fails on an existing name, and the file keeps its dates), or a check and a
+ * rename on file systems without hard links.
+ */
+export async function moveWithoutReplacing(from: string | Buffer, path: string | Buffer): Promise<void> {
   try {
-    // link() fails rather than replace a file that appeared meanwhile.
-    await link(temporary, path);
-    await unlink(temporary);
+    await link(from, path);
+    await unlink(from);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
     // File systems without hard links (exFAT, some network shares): check, then rename.
     if (await stat(path).then(() => true, () => false)) throw Object.assign(new Error(`${path} already exists`), { code: 'EEXIST' });
-    await rename(temporary, path);
+    await rename(from, path);
   }
 }
