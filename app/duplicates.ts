@@ -9,11 +9,11 @@
 // _delete/..."), files/lifecycle.ts, and moving it back restores it.
 import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { exactGroupKey, nearGroupKey, readDuplicateDecisions, readDuplicateMoves, recordDuplicateMove, writeDuplicateDecision, type DuplicateMove } from '../datasets/duplicate-decisions.ts';
 import { moveWithoutReplacing, parentOf } from '../datasets/atomic-file.ts';
 import type { Catalog } from '../datasets/catalog.ts';
+import { defaultAuthor } from '../datasets/persons.ts';
 import { hasRunViews, latestRunId, runById } from '../datasets/run-registry.ts';
 import { DELETE_FOLDER } from '../files/lifecycle.ts';
 import { filePath } from '../files/file-path.ts';
@@ -336,12 +336,4 @@ export async function moveNonKeepers(workspace: Workspace, token: string, author
     }
   }
   return { moved: moved.map(({ keeperFileId: _k, sha256: _s, ...file }) => file), refused };
-}
-
-function defaultAuthor(): string {
-  try {
-    return userInfo().username || 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }

@@ -126,7 +126,8 @@ export function journalStateKey(state: JournalState, options: { constraintsOnly?
   return lines.sort().join('\n');
 }
 
-function defaultAuthor(): string {
+/** Who a decision is recorded as when the caller names nobody: the OS user. */
+export function defaultAuthor(): string {
   try {
     return userInfo().username || 'unknown';
   } catch {
