@@ -10,7 +10,7 @@ import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../datasets/atomic-file.ts';
-import { AppError, invalid } from './errors.ts';
+import { invalid, notFound } from './errors.ts';
 import { describeInstance, liveInstance, readInstance, type ServerInstance } from './server-instance.ts';
 import {
   decodeText, LAUNCHD_LABEL, launchdPlist, readRecord, SYSTEMD_UNIT, systemdUnit, taskName, utf16le, windowsTaskXml,
@@ -113,15 +113,13 @@ export interface ServiceReport {
   lines: string[];
 }
 
-const fail = (message: string) => new AppError('invalid', message);
-
 function describe(result: CommandResult): string {
   return (result.stderr || result.stdout).trim().split('\n')[0] || `exit code ${result.code}`;
 }
 
 async function must(env: ServiceEnvironment, command: string, args: string[]): Promise<CommandResult> {
   const result = await env.run(command, args);
-  if (result.code !== 0) throw fail(`\`${command} ${args.join(' ')}\` failed: ${describe(result)}`);
+  if (result.code !== 0) throw invalid(`\`${command} ${args.join(' ')}\` failed: ${describe(result)}`);
   return result;
 }
 
@@ -198,7 +196,7 @@ const placed = { new: 'installed', changed: 'updated', same: 'already installed,
 async function systemdReachable(env: ServiceEnvironment): Promise<void> {
   const probe = await env.run('systemctl', ['--user', 'show-environment']);
   if (probe.code !== 0) {
-    throw fail(`the systemd user manager cannot be reached (\`systemctl --user\`: ${describe(probe)}); it runs in a desktop or SSH login session of this user; nothing was installed`);
+    throw invalid(`the systemd user manager cannot be reached (\`systemctl --user\`: ${describe(probe)}); it runs in a desktop or SSH login session of this user; nothing was installed`);
   }
 }
 
@@ -398,11 +396,11 @@ export async function serviceLogs(env: ServiceEnvironment, lines: number): Promi
   if (env.platform === 'linux') {
     // --user-unit (not --user -u): for a user whose entries land in the system journal (uid < 1000, no persistent user journal) too.
     const result = await env.run('journalctl', [`--user-unit=${SYSTEMD_UNIT}`, '-n', String(lines), '--no-pager', '-o', 'short-iso']);
-    if (result.code !== 0) throw fail(`\`journalctl --user-unit=${SYSTEMD_UNIT}\` failed: ${describe(result)}`);
+    if (result.code !== 0) throw invalid(`\`journalctl --user-unit=${SYSTEMD_UNIT}\` failed: ${describe(result)}`);
     return result.stdout;
   }
   const logFile = installedRecord(env)?.record?.logFile ?? servicePaths(env).logFile;
-  if (!existsSync(logFile)) throw new AppError('not_found', `no log yet at ${logFile}${installedRecord(env) ? '' : ' (the service is not installed: mnemo service install)'}`);
+  if (!existsSync(logFile)) throw notFound(`no log yet at ${logFile}${installedRecord(env) ? '' : ' (the service is not installed: mnemo service install)'}`);
   return tail(logFile, lines);
 }
 
