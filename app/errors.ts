@@ -19,7 +19,8 @@ export class AppError extends Error {
   }
 }
 
-const KIND_OF_ERROR_NAME: Record<string, AppErrorKind> = {
+/** A lower layer's error by name: its kind, or its kind and words put before its message where the message alone would not say what it is about. */
+const KIND_OF_ERROR_NAME: Record<string, AppErrorKind | readonly [AppErrorKind, string]> = {
   SpecError: 'invalid', // dag/spec.ts
   ReadOnlySqlError: 'invalid', // datasets/read-only-sql.ts
   GoldError: 'invalid', // datasets/gold.ts
@@ -32,6 +33,8 @@ const KIND_OF_ERROR_NAME: Record<string, AppErrorKind> = {
   NotResumableError: 'conflict', // datasets/run-registry.ts
   RunOptionsError: 'invalid', // dag/executor.ts
   LoginNeededError: 'invalid', // cloud/yandex-disk/oauth.ts
+  YandexApiError: ['invalid', 'Yandex: '], // cloud/yandex-disk/http.ts: a refusal, in Yandex's words
+  YandexNetworkError: ['busy', 'Yandex cannot be reached: '], // cloud/yandex-disk/http.ts
 };
 
 export const invalid = (message: string) => new AppError('invalid', message);
@@ -46,8 +49,11 @@ export const conflict = (message: string) => new AppError('conflict', message);
 export function asAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
   if (!(error instanceof Error)) return null;
-  const kind = KIND_OF_ERROR_NAME[error.name];
-  if (kind) return new AppError(kind, error.message, { cause: error });
+  const known = KIND_OF_ERROR_NAME[error.name];
+  if (known) {
+    const [kind, prefix] = typeof known === 'string' ? [known, ''] : known;
+    return new AppError(kind, prefix + error.message, { cause: error });
+  }
   // A full disk is the machine's state, not a bug: say so on one line (nothing was lost: writes are atomic).
   if (/No space left on device|ENOSPC/.test(error.message)) return new AppError('storage', `the disk is full: ${error.message}`, { cause: error });
   return null;

@@ -4,7 +4,7 @@
 // credentials file; nothing here returns or prints one.
 import { hostname } from 'node:os';
 import type { SourceSpec, YandexDiskSource } from '../dag/node-type.ts';
-import { AppError, invalid, translated } from './errors.ts';
+import { invalid, translated } from './errors.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface DeviceLoginPrompt {
@@ -46,7 +46,7 @@ export async function loginYandexDisk(workspace: Workspace, prompt: (login: Devi
   const { requestDeviceCode, pollDeviceToken } = await import('../cloud/yandex-disk/oauth.ts');
   const { credentialsFrom, saveCredentials } = await import('../cloud/yandex-disk/credentials.ts');
   const client = { oauthUrl: yandexDisk.oauthUrl, clientId, clientSecret: process.env.MNEMO_YANDEX_CLIENT_SECRET ?? null };
-  return yandexErrors(async () => {
+  return translated(async () => {
     const code = await requestDeviceCode(client, `mnemo on ${hostname()}`, { signal: options.signal });
     prompt({ userCode: code.userCode, verificationUrl: code.verificationUrl, expiresInSeconds: code.expiresIn });
     const answer = await pollDeviceToken(client, code, { signal: options.signal });
@@ -59,20 +59,8 @@ export async function loginYandexDisk(workspace: Workspace, prompt: (login: Devi
 export async function yandexLoginState(workspace: Workspace, source?: string): Promise<YandexLoginState> {
   const { yandexDisk } = await yandexDiskSource(workspace, source);
   const { readCredentials } = await import('../cloud/yandex-disk/credentials.ts');
-  const credentials = await yandexErrors(() => readCredentials(yandexDisk.credentialsFile));
+  const credentials = await translated(() => readCredentials(yandexDisk.credentialsFile));
   return { credentialsFile: yandexDisk.credentialsFile, loggedIn: credentials !== null, expiresAt: credentials?.expires_at ?? null, savedAt: credentials?.saved_at ?? null };
-}
-
-/** Yandex's refusals become AppErrors a person can act on; their messages never hold a token (http.ts redacts). */
-async function yandexErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof Error && error.name === 'LoginNeededError') throw new AppError('invalid', error.message, { cause: error });
-    if (error instanceof Error && error.name === 'YandexApiError') throw new AppError('invalid', `Yandex: ${error.message}`, { cause: error });
-    if (error instanceof Error && error.name === 'YandexNetworkError') throw new AppError('busy', `Yandex cannot be reached: ${error.message}`, { cause: error });
-    throw error;
-  }
 }
 
 export interface YandexImportOutcome {

@@ -195,6 +195,12 @@ test('errors of the lower layers become AppErrors with a kind; bugs stay bugs', 
   assert.equal(asAppError(named('RunOptionsError', "no node named 'x'"))?.kind, 'invalid');
   assert.equal(asAppError(new Error('nothing to resume')), null, 'kinds come from error types, not from message text');
   assert.equal(asAppError(named('PersonsError', 'a person needs a name'))?.kind, 'invalid');
+  // Yandex's refusals and outages say where they come from.
+  const refused = asAppError(named('YandexApiError', 'DiskNotFoundError: not found (404)'));
+  assert.deepEqual([refused?.kind, refused?.message], ['invalid', 'Yandex: DiskNotFoundError: not found (404)']);
+  const unreachable = asAppError(named('YandexNetworkError', 'listing: ECONNREFUSED'));
+  assert.deepEqual([unreachable?.kind, unreachable?.message], ['busy', 'Yandex cannot be reached: listing: ECONNREFUSED']);
+  assert.equal(asAppError(named('LoginNeededError', 'run mnemo auth yandex'))?.message, 'run mnemo auth yandex');
   assert.equal(asAppError(new TypeError('x is undefined')), null);
   assert.equal(asAppError('a string'), null);
 });
