@@ -8,10 +8,11 @@
 // Nothing here writes to the disk on Yandex, and the view only ever holds
 // links into mnemo's own cache: removing one never touches a user's photo.
 import { lstatSync, statSync } from 'node:fs';
-import { link, lstat, mkdir, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { temporaryPathFor, writeFileAtomic } from '../../datasets/atomic-file.ts';
+import { link, lstat, readdir, readFile, rmdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withTemporaryPath, writeFileAtomic } from '../../datasets/atomic-file.ts';
 import { matchesAny } from '../../files/glob.ts';
+import { forEachLimit } from '../../files/import-plan.ts';
 import { BlobCache, ChecksumMismatchError } from './blob-cache.ts';
 import { DiskClient } from './client.ts';
 import { TokenSource } from './credentials.ts';
@@ -114,32 +115,28 @@ export async function syncYandexDiskSource(source: YandexDiskSourceFolder, optio
   const indexFile = join(settings.stateDir, 'view-index.json');
   const viewIndex = await readFile(indexFile, 'utf8').then((text) => JSON.parse(text) as Record<string, string>, () => ({}) as Record<string, string>);
   const inView = new Map<string, string | null>(); // path -> the SHA-256 of what the view holds there (null: unknown)
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < wanted.length) {
-      options.signal?.throwIfAborted();
-      const [path, listedFile] = wanted[next++]!;
-      if (listedFile.sha256 && viewIndex[path] === listedFile.sha256 && (lstatSync(join(source.path, path), { throwIfNoEntry: false })?.nlink ?? 0) > 1) {
-        inView.set(path, listedFile.sha256);
-        options.onProgress?.(++done, wanted.length);
-        continue;
-      }
-      try {
-        const file = await ensureBlob(client, cache, listedFile, counts);
-        if (file !== listedFile) listed[path] = file;
-        await linkIntoView(cache.pathOf(file.sha256!), join(source.path, path));
-        inView.set(path, file.sha256);
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        // A file that could not be brought up to date keeps the view's older copy, if there is one.
-        if (await lstat(join(source.path, path)).then(() => true, () => false)) inView.set(path, viewIndex[path] ?? null);
-        result.problems.push({ item: `${source.name}:${path}`, message: scrub(describeFailure(error)) });
-      }
+  await forEachLimit(wanted.length, options.concurrency ?? 4, async (index) => {
+    options.signal?.throwIfAborted();
+    const [path, listedFile] = wanted[index]!;
+    if (listedFile.sha256 && viewIndex[path] === listedFile.sha256 && (lstatSync(join(source.path, path), { throwIfNoEntry: false })?.nlink ?? 0) > 1) {
+      inView.set(path, listedFile.sha256);
       options.onProgress?.(++done, wanted.length);
+      return;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, Math.max(wanted.length, 1)) }, worker));
+    try {
+      const file = await ensureBlob(client, cache, listedFile, counts);
+      if (file !== listedFile) listed[path] = file;
+      await linkIntoView(cache.pathOf(file.sha256!), join(source.path, path));
+      inView.set(path, file.sha256);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      // A file that could not be brought up to date keeps the view's older copy, if there is one.
+      if (await lstat(join(source.path, path)).then(() => true, () => false)) inView.set(path, viewIndex[path] ?? null);
+      result.problems.push({ item: `${source.name}:${path}`, message: scrub(describeFailure(error)) });
+    }
+    options.onProgress?.(++done, wanted.length);
+  });
   await pruneView(source.path, inView);
   await writeFileAtomic(indexFile, JSON.stringify(Object.fromEntries([...inView].filter(([, sha]) => sha !== null))));
 
@@ -194,15 +191,7 @@ async function linkIntoView(blobPath: string, viewPath: string): Promise<void> {
   const blob = statSync(blobPath);
   const view = lstatSync(viewPath, { throwIfNoEntry: false });
   if (view && view.ino === blob.ino && view.dev === blob.dev) return;
-  await mkdir(dirname(viewPath), { recursive: true });
-  const temporary = temporaryPathFor(viewPath);
-  await link(blobPath, temporary);
-  try {
-    await rename(temporary, viewPath);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
+  await withTemporaryPath(viewPath, (temporary) => link(blobPath, temporary));
 }
 
 /** Removes view entries the disk no longer has (links into the cache only), then empty folders. */
