@@ -279,13 +279,19 @@ async function prepareQuery(connection: DuckDBConnection, sql: string): Promise<
  * must itself parse as one SELECT.
  */
 function explainedStatement(sql: string): string | null {
+  const text = withoutLeadingComments(sql);
+  const match = /^EXPLAIN(?:\s+ANALY[SZ]E\b|\s*\([^()]*\))?\s+/i.exec(text);
+  return match ? text.slice(match[0].length) : null;
+}
+
+/** The SQL from its first word on: leading white space, line comments and block comments dropped. */
+export function withoutLeadingComments(sql: string): string {
   let text = sql;
   for (let previous = ''; previous !== text; ) {
     previous = text;
     text = text.replace(/^\s+/, '').replace(/^--[^\n]*(\n|$)/, '').replace(/^\/\*[\s\S]*?\*\//, '');
   }
-  const match = /^EXPLAIN(?:\s+ANALY[SZ]E\b|\s*\([^()]*\))?\s+/i.exec(text);
-  return match ? text.slice(match[0].length) : null;
+  return text;
 }
 
 async function isOneSelect(connection: DuckDBConnection, sql: string): Promise<boolean> {

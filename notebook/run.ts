@@ -6,7 +6,7 @@
 // or the time limit and says which. A failing cell reports its line and
 // column in the file; the cells after it still run.
 import { BIGINT, BOOLEAN, DOUBLE, DuckDBTypeId, JSDuckDBValueConverter, VARCHAR, type DuckDBConnection, type DuckDBDataChunk, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
-import { openReadOnlySession, type ReadOnlySession } from '../datasets/read-only-sql.ts';
+import { openReadOnlySession, withoutLeadingComments, type ReadOnlySession } from '../datasets/read-only-sql.ts';
 import { quoteIdent, quoteString } from '../datasets/schema.ts';
 import type { Store } from '../datasets/store.ts';
 import { cellName, sqlCells, type Limits, type Notebook, type ParamValue, type Problem, type SqlBlock } from './parse.ts';
@@ -105,7 +105,7 @@ async function* runCell(
     yield fail(new NotebookSqlError('this cell is empty: write one SELECT'));
     return;
   }
-  const start = firstWord(cell.body);
+  const start = withoutLeadingComments(cell.body);
   if (start && !QUERY_START.test(start)) {
     yield fail(new NotebookSqlError(`read-only: a cell is one query (SELECT, WITH, FROM, VALUES, DESCRIBE, SUMMARIZE, EXPLAIN SELECT); this is ${start.split(/[\s(;]/)[0]!.toUpperCase()}`));
     return;
@@ -185,15 +185,6 @@ const timeLimit = (limits: Limits, rows: number): CellLimit => ({
 
 /** A cell is one query: say so before DuckDB tries a write (COPY would first complain about the file). */
 const QUERY_START = /^(SELECT|WITH|FROM|VALUES|TABLE|DESCRIBE|SUMMARIZE|SHOW|EXPLAIN|PIVOT|UNPIVOT|\()/i;
-
-function firstWord(sql: string): string {
-  let text = sql;
-  for (let previous = ''; previous !== text; ) {
-    previous = text;
-    text = text.replace(/^\s+/, '').replace(/^--[^\n]*(\n|$)/, '').replace(/^\/\*[\s\S]*?\*\//, '');
-  }
-  return text;
-}
 
 /** Binds the params the statement uses, each typed; one it uses that the front matter lacks is a mistake. */
 function bindParams(prepared: DuckDBPreparedStatement, values: Record<string, ParamValue>): void {
