@@ -22,26 +22,37 @@ export type { AdoptResult, CompareView, SweepDetail, SweepSummary };
 export const FLOW_LINKS = 40;
 
 /**
- * The last comparisons made, while the catalog is unchanged: a run's tables
- * never change, but gold, person names and a new `latest` do, and each of
- * those is a catalog write. A report of two large runs takes seconds.
+ * The last `limit` values computed per key, each kept while the catalog is
+ * unchanged (Store.stamp(): a run's tables never change, but gold, person
+ * names and a new `latest` do, and each of those is a catalog write). A
+ * computation in progress is shared; a failed one is not kept.
  */
-const comparisons = new Map<string, { stamp: string; view: Promise<CompareView> }>();
-const KEPT_COMPARISONS = 8;
+class KeptWhileUnchanged<T> {
+  private readonly kept = new Map<string, { stamp: string; value: Promise<T> }>();
+  constructor(private readonly limit: number) {}
+
+  get(workspace: Workspace, key: string, compute: () => Promise<T>, stamp = workspace.store.stamp()): Promise<T> {
+    const fullKey = `${workspace.store.catalogPath}\0${key}`;
+    const known = this.kept.get(fullKey);
+    if (known?.stamp === stamp) return known.value;
+    const value = compute();
+    this.kept.delete(fullKey);
+    this.kept.set(fullKey, { stamp, value });
+    value.catch(() => this.kept.delete(fullKey));
+    while (this.kept.size > this.limit) this.kept.delete(this.kept.keys().next().value!);
+    return value;
+  }
+}
+
+/** The last comparisons made: a report of two large runs takes seconds. */
+const comparisons = new KeptWhileUnchanged<CompareView>(8);
 
 /** Two runs compared, each named as `mnemo report` takes them (a number, latest, previous, a sweep setting). */
 export async function compareView(workspace: Workspace, refA: string, refB: string, options: { links?: number } = {}): Promise<CompareView> {
-  const stamp = workspace.store.stamp();
+  const stamp = workspace.store.stamp(); // before resolving `latest`: a run finishing meanwhile makes the next call recompute
   const [a, b] = [await resolveReportRun(workspace, refA), await resolveReportRun(workspace, refB)];
-  const key = `${workspace.store.catalogPath}\0${a}\0${b}\0${options.links ?? FLOW_LINKS}`;
-  const known = comparisons.get(key);
-  if (known?.stamp === stamp) return known.view;
-  const view = computeView(workspace, String(a), String(b), options.links ?? FLOW_LINKS);
-  comparisons.delete(key);
-  comparisons.set(key, { stamp, view });
-  view.catch(() => comparisons.delete(key)); // a failure is not kept
-  while (comparisons.size > KEPT_COMPARISONS) comparisons.delete(comparisons.keys().next().value!);
-  return view;
+  const links = options.links ?? FLOW_LINKS;
+  return comparisons.get(workspace, `${a}\0${b}\0${links}`, () => computeView(workspace, String(a), String(b), links), stamp);
 }
 
 async function computeView(workspace: Workspace, refA: string, refB: string, links: number): Promise<CompareView> {
@@ -92,18 +103,14 @@ export async function listSweeps(workspace: Workspace): Promise<SweepSummary[]> 
   return [...bySweep].map(([id, runs]) => summaryOf(id, runs)).reverse();
 }
 
-/** A run's scores, kept while the catalog is unchanged (gold or decisions change them). */
-const metricsCache = new Map<string, { stamp: string; row: Pick<SweepSettingRow, 'clusters' | 'strangersShare' | 'f1' | 'ari' | 'personF1'>; reference: string }>();
+/** Runs' scores (gold or decisions change them). */
+const runScores = new KeptWhileUnchanged<{ row: Pick<SweepSettingRow, 'clusters' | 'strangersShare' | 'f1' | 'ari' | 'personF1'>; reference: string }>(1024);
 
-async function scoresOf(workspace: Workspace, runId: number) {
-  const key = `${workspace.store.catalogPath}\0${runId}`;
-  const stamp = workspace.store.stamp();
-  const known = metricsCache.get(key);
-  if (known?.stamp === stamp) return known;
-  const m = await translated(() => runMetrics(workspace.store, runId));
-  const scores = { stamp, reference: m.note, row: { clusters: m.clusterCount, strangersShare: m.strangersShare, f1: m.clusters?.f1 ?? null, ari: m.clusters?.ari ?? null, personF1: m.assignment?.f1 ?? null } };
-  metricsCache.set(key, scores);
-  return scores;
+function scoresOf(workspace: Workspace, runId: number) {
+  return runScores.get(workspace, String(runId), async () => {
+    const m = await translated(() => runMetrics(workspace.store, runId));
+    return { reference: m.note, row: { clusters: m.clusterCount, strangersShare: m.strangersShare, f1: m.clusters?.f1 ?? null, ari: m.clusters?.ari ?? null, personF1: m.assignment?.f1 ?? null } };
+  });
 }
 
 /** One sweep: each setting's run and scores (as `mnemo sweep` printed them), the best, and what mnemo.yaml has now. */
