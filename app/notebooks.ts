@@ -2,7 +2,7 @@
 // folder beside mnemo.yaml (docs/NOTEBOOKS.md). List, open, save, run (with
 // its params checked and `latest` resolved to a run), export a cell's result,
 // and run a file from the command line into a self-contained HTML page.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Notebook, NotebookListItem, ParamValue } from '../notebook/parse.ts';
 import type { NotebookEvent } from '../notebook/run.ts';
@@ -62,8 +62,7 @@ export async function saveNotebook(workspace: Workspace, name: string, text: str
   const path = notebookPath(workspace, name);
   if (Buffer.byteLength(text) > MAX_NOTEBOOK_BYTES) throw invalid(`a notebook is at most ${MAX_NOTEBOOK_BYTES / 1024} KB`);
   const { writeFileAtomic } = await import('../datasets/atomic-file.ts');
-  mkdirSync(dirname(path), { recursive: true });
-  await writeFileAtomic(path, text);
+  await writeFileAtomic(path, text); // makes notebooks/ when it is not there yet
   return { name, text, notebook: (await parser()).parseNotebook(text) };
 }
 
@@ -167,14 +166,15 @@ export async function runNotebookFile(workspace: Workspace, file: string, params
 export async function writeDemoNotebooks(workspace: Workspace): Promise<string[]> {
   const { DEMO_NOTEBOOKS } = await import('../notebook/demo-notebooks.ts');
   const dir = notebooksDir(workspace);
-  mkdirSync(dir, { recursive: true });
   const { writeFileAtomic } = await import('../datasets/atomic-file.ts');
   const written: string[] = [];
   for (const [name, text] of Object.entries(DEMO_NOTEBOOKS)) {
-    const path = join(dir, name);
-    if (existsSync(path)) continue;
-    await writeFileAtomic(path, text);
-    written.push(name);
+    try {
+      await writeFileAtomic(join(dir, name), text, { replace: false });
+      written.push(name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
   return written;
 }
