@@ -107,7 +107,8 @@ describe('a notebook in a browser', { skip, concurrency: 1 }, () => {
     const original = COUNTS_NOTEBOOK.split('\n');
     assert.equal(saved.length, original.length);
     assert.deepEqual(saved.map((line, i) => (line === original[i] ? null : i + 1)).filter((line) => line !== null), [19]);
-    assert.equal(await view().locator('#save').textContent(), 'Saved');
+    // The file is in place before the server answers, so the page may not have heard back yet.
+    await until('the Save button says Saved', async () => ((await view().locator('#save').textContent()) === 'Saved' ? true : undefined), 10_000);
     assert.deepEqual(pageErrors, []);
   });
 });
