@@ -44,7 +44,7 @@ export async function startRun(workspace: Workspace, options: StartRunOptions = 
   const done = translated(() =>
     runPipeline(spec, registry, workspace.store, {
       only: options.only, from: options.from, resume: options.resume, tags: options.tags, updateLatest: options.updateLatest,
-      onEvent, signal: controller.signal, command: options.command ?? 'mnemo run',
+      onEvent, signal: controller.signal, command: options.command ?? 'mnemo run', keepCatalogOpen: options.keepCatalogOpen,
     }),
   );
   done.catch(rejectRunId);

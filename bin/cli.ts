@@ -222,7 +222,8 @@ const commandLine = () => `mnemo ${process.argv.slice(2).join(' ')}`;
 async function runAndReport(workspace: import('../app/workspace.ts').Workspace, options: import('../app/pipeline.ts').StartRunOptions): Promise<number> {
   const { startRun } = await import('../app/pipeline.ts');
   const { consoleProgress } = await import('../dag/progress.ts');
-  const run = await startRun(workspace, { ...options, onEvent: consoleProgress(), command: commandLine() });
+  // This process does nothing else while it runs, so the run may keep the catalog open between its own units of work.
+  const run = await startRun(workspace, { ...options, onEvent: consoleProgress(), command: commandLine(), keepCatalogOpen: true });
   const onSignal = () => run.cancel();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

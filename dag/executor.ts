@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
 import { copyQueryToParquet, writeParquet, writeParquetColumns, type Columns } from '../datasets/parquet.ts';
+import { keepCatalogsOpen } from '../datasets/catalog.ts';
 import { acquireRunLock } from '../datasets/run-lock.ts';
 import { NotResumableError, resumableRun } from '../datasets/run-registry.ts';
 import type { ItemError, NodeOutcome, Store } from '../datasets/store.ts';
@@ -30,6 +31,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** How the run was started (e.g. the command line), recorded with the run lock. */
   command?: string;
+  /**
+   * Keep the catalog open between the run's own units of work while no node
+   * computes (keepCatalogsOpen): a run that reuses every node then opens it
+   * once instead of 25 times. Only for a process that does nothing else
+   * meanwhile (the `mnemo run` command), never in the workbench's server.
+   */
+  keepCatalogOpen?: boolean;
 }
 
 export interface NodeSummary {
@@ -60,6 +68,9 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
     if (name && !spec.nodes.some((node) => node.name === name)) throw new RunOptionsError(`no node named '${name}' in this pipeline (nodes: ${spec.nodes.map((n) => n.name).join(', ')})`);
   }
   const lock = acquireRunLock(store.dataDir, options.command ?? 'mnemo run');
+  /** Nodes computing now: their own work may run long without yielding, so nothing is kept open meanwhile. */
+  let computing = 0;
+  if (options.keepCatalogOpen) keepCatalogsOpen(true);
   try {
     let runId: number;
     let completed = new Map<string, { fingerprint: string; outputs: Record<string, string>; status: NodeOutcome['status']; reusedFrom: number | null; rows: number; metadata: Record<string, unknown> }>();
@@ -184,7 +195,13 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
             return count;
           },
         };
-        const metadata = ((await nodeType.run(context as never)) ?? {}) as Record<string, unknown>;
+        if (computing++ === 0) keepCatalogsOpen(false);
+        let metadata: Record<string, unknown>;
+        try {
+          metadata = ((await nodeType.run(context as never)) ?? {}) as Record<string, unknown>;
+        } finally {
+          if (--computing === 0 && options.keepCatalogOpen) keepCatalogsOpen(true);
+        }
         controller.signal.throwIfAborted();
         const missing = Object.keys(nodeType.outputs).filter((table) => !outputs[table]);
         if (missing.length) throw new Error(`finished without writing its table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -231,6 +248,7 @@ export async function runPipeline(spec: PipelineSpec, registry: NodeRegistry, st
     emit({ type: 'run-finished', runId, status, message: failure });
     return summary;
   } finally {
+    if (options.keepCatalogOpen) keepCatalogsOpen(false);
     lock.release();
   }
 }

@@ -1,15 +1,16 @@
 // The DuckDB catalog file: durable tables plus views over every run's Parquet.
 //
 // Ownership: DuckDB lets one process at a time open a file for writing. mnemo
-// never holds the catalog open for long: each command opens it, does one short
-// unit of work (usually one transaction) and closes it, so a long run does not
-// lock out `mnemo sql` or the workbench for more than moments. A process that
-// finds the file locked waits briefly, then fails with a message naming the
-// holder (catalog.holder.json beside it says who writes and why); it never
-// crashes or leaves a corrupt file.
+// never holds the catalog open for long: work on it comes in short units
+// (usually one transaction), each opening and closing the file, so a long run
+// does not lock out `mnemo sql` or the workbench for more than moments. Only
+// where a caller allows it (keepCatalogsOpen) does the file stay open between
+// units, until KEEP_OPEN_IDLE_MS pass without one. A process that finds the file locked waits
+// briefly, then fails with a message naming the holder (catalog.holder.json
+// beside it says who writes and why); it never crashes or leaves a corrupt file.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { withCatalogLock } from './catalog-lock.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { plainRows } from './schema.ts';
@@ -107,14 +108,93 @@ export function catalogBusyError(catalogPath: string, lockMessage: string): Cata
   return new CatalogBusyError(`the catalog ${catalogPath} is ${who}; only one process may write it at a time. Wait for it to finish and try again.`);
 }
 
+/**
+ * How long an idle catalog stays open for the next unit of work, where that is
+ * allowed. Opening it costs about 40 ms here (more as runs accumulate: DuckDB
+ * loads every run's views) and closing it (a checkpoint) 13-28 ms, and a run
+ * makes 25 units of work even when it reuses every node: opening and closing
+ * around each one was half of such a run's 3.2 s.
+ */
+export const KEEP_OPEN_IDLE_MS = 200;
+
+/**
+ * Whether Catalog.with may keep the file open between units (off by default).
+ * A timer closes an idle catalog, and no timer fires while JavaScript runs, so
+ * only a caller that knows no long synchronous work (clustering, a report)
+ * runs meanwhile may allow it: the executor, for `mnemo run`, between the
+ * nodes it computes. Turning it off closes what is kept.
+ */
+let keepOpenAllowed = false;
+
+export function keepCatalogsOpen(allowed: boolean): void {
+  keepOpenAllowed = allowed;
+  if (!allowed) closeKeptCatalogs();
+}
+
+let opens = 0;
+
+/** How many times this process has opened a catalog file (for benchmarks and tests). */
+export function catalogOpens(): number {
+  return opens;
+}
+
+/** Closes every catalog this process keeps open. */
+export function closeKeptCatalogs(): void {
+  for (const path of [...keptOpen.keys()]) closeKeptCatalog(path);
+}
+
+/** The catalog this process keeps open between units of work, by resolved path (see Catalog.with). */
+interface KeptCatalog {
+  catalog: Catalog;
+  /** The file it opened: a catalog deleted or replaced meanwhile (a test's temporary folder) is not reused. */
+  identity: string;
+  timer: NodeJS.Timeout;
+}
+const keptOpen = new Map<string, KeptCatalog>();
+
+function fileIdentity(path: string): string | null {
+  try {
+    const stat = statSync(path, { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Closes the catalog this process keeps open at path, if any (before another kind of open of the same file). */
+export function closeKeptCatalog(path: string): void {
+  const key = resolve(path);
+  const kept = keptOpen.get(key);
+  if (!kept) return;
+  keptOpen.delete(key);
+  clearTimeout(kept.timer);
+  closeQuietly(kept.catalog);
+}
+
+function closeQuietly(catalog: Catalog): void {
+  try {
+    catalog.close();
+  } catch {
+    // Its folder may be gone (a test's temporary data folder); committed work is already in the WAL.
+  }
+}
+
+let closesAtExit = false;
+
 export class Catalog {
   private constructor(readonly path: string, readonly connection: DuckDBConnection, private readonly instance: DuckDBInstance, private readonly writable: boolean) {}
 
   /**
    * Opens the catalog, creating and migrating it when writable. Close it with
-   * `close()`. Prefer `with`, which also keeps this process's opens in turn.
+   * `close()`. Prefer `with`, which also keeps this process's opens in turn
+   * and keeps the file open between units of work.
    */
   static async open(path: string, options: OpenOptions = {}): Promise<Catalog> {
+    closeKeptCatalog(path); // two instances of one process on one file do not exclude each other
+    return Catalog.#open(path, options);
+  }
+
+  static async #open(path: string, options: OpenOptions): Promise<Catalog> {
     const readOnly = options.readOnly ?? false;
     if (readOnly && !existsSync(path)) throw new NoCatalogError(`no mnemo catalog at ${path}: run \`mnemo run\` first`);
     if (!readOnly) mkdirSync(dirname(path), { recursive: true });
@@ -122,6 +202,7 @@ export class Catalog {
     for (let attempt = 0; ; attempt++) {
       try {
         const instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+        opens++;
         const catalog = new Catalog(path, await instance.connect(), instance, !readOnly);
         if (!readOnly) {
           writeHolder(path, options.purpose);
@@ -140,16 +221,58 @@ export class Catalog {
     }
   }
 
-  /** Opens, runs `work`, and always closes. */
+  /**
+   * Runs `work` on the open catalog, in turn with this process's other units
+   * of work, and closes it; or, while keepCatalogsOpen allows it, keeps it open
+   * for the next unit until KEEP_OPEN_IDLE_MS pass without one (closed at once
+   * when `work` fails), so a burst of units pays for one open and one
+   * checkpoint. A kept writable instance also serves read-only work.
+   */
   static with<T>(path: string, options: OpenOptions, work: (catalog: Catalog) => Promise<T>): Promise<T> {
     return withCatalogLock(path, async () => {
-      const catalog = await Catalog.open(path, options);
+      const catalog = await Catalog.#acquire(path, options);
+      let failed = true;
       try {
-        return await work(catalog);
+        const result = await work(catalog);
+        failed = false;
+        return result;
       } finally {
-        catalog.close();
+        if (failed || !keepOpenAllowed) closeQuietly(catalog);
+        else Catalog.#keep(catalog);
       }
     });
+  }
+
+  static async #acquire(path: string, options: OpenOptions): Promise<Catalog> {
+    const key = resolve(path);
+    const kept = keptOpen.get(key);
+    if (kept) {
+      keptOpen.delete(key);
+      clearTimeout(kept.timer);
+      if ((kept.catalog.writable || options.readOnly) && fileIdentity(path) === kept.identity) {
+        if (kept.catalog.writable) writeHolder(path, options.purpose);
+        return kept.catalog;
+      }
+      closeQuietly(kept.catalog);
+    }
+    return Catalog.#open(path, options);
+  }
+
+  static #keep(catalog: Catalog): void {
+    const identity = fileIdentity(catalog.path);
+    if (identity === null) return closeQuietly(catalog);
+    const key = resolve(catalog.path);
+    const timer = setTimeout(() => {
+      if (keptOpen.get(key)?.catalog !== catalog) return;
+      keptOpen.delete(key);
+      closeQuietly(catalog);
+    }, KEEP_OPEN_IDLE_MS);
+    timer.unref(); // an idle catalog never keeps the process alive; the exit hook closes it
+    keptOpen.set(key, { catalog, identity, timer });
+    if (!closesAtExit) {
+      closesAtExit = true;
+      process.once('exit', closeKeptCatalogs);
+    }
   }
 
   close(): void {

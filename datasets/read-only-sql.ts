@@ -21,7 +21,7 @@ import { DuckDBInstance, JSDuckDBValueConverter, StatementType, type DuckDBConne
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { catalogBusyError, isCatalogLockError, NoCatalogError } from './catalog.ts';
+import { catalogBusyError, closeKeptCatalog, isCatalogLockError, NoCatalogError } from './catalog.ts';
 import { withCatalogLock } from './catalog-lock.ts';
 import { plainRows, quoteIdent, quoteString } from './schema.ts';
 import type { Store } from './store.ts';
@@ -188,6 +188,7 @@ function wordsOf(text: string): Set<string> {
 async function snapshot(catalogPath: string, connection: DuckDBConnection, names: Set<string>, lockTimeoutMs: number): Promise<ViewDefinition[]> {
   // Within a process, opens of one catalog file take turns (catalog-lock.ts).
   return withCatalogLock(catalogPath, async () => {
+    closeKeptCatalog(catalogPath); // an instance of this process kept open would not exclude this one
     await attachReadOnly(connection, catalogPath, lockTimeoutMs);
     try {
       const schemas = [...names].map(quoteString).join(', ') || "''";
