@@ -2,9 +2,10 @@
 // a content hash) goes into node fingerprints and cache keys, so swapping a model
 // file invalidates exactly the results that depended on it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import { TINY_WEIGHT_EXPONENT, flushDenormalWeights, rewritePRelu } from './onnx-graph.ts';
 import { readTfjsGraphModel } from './tfjs-graph-model.ts';
 import { TFJS_TO_ONNX_VERSION, convertTfjsToOnnx } from './tfjs-to-onnx.ts';
@@ -176,6 +177,8 @@ export function modelVersionId(id: ModelId): string {
 export interface ReadOnnxModelOptions {
   /** A converted model outputs every channel, ignoring onnxOutputChannels (the pets bench and golden test compare). */
   allOutputChannels?: boolean;
+  /** Where converted models are kept (default `.mnemo-models/converted`); null converts every time. */
+  convertedDir?: string | null;
 }
 
 /**
@@ -193,17 +196,56 @@ export interface ReadOnnxModelOptions {
 export function readOnnxModel(id: ModelId, options: ReadOnnxModelOptions = {}): Uint8Array {
   const model = getModel(id);
   if (model.format === 'tfjs-graph-model' && model.onnxOutputs) {
-    // Converted in memory at load (about 1 s), deterministic: the same files give the same bytes.
-    return convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), {
-      outputs: model.onnxOutputs,
-      referenceInputSize: model.inputShape[1]!,
-      keepChannels: options.allOutputChannels ? undefined : model.onnxOutputChannels,
-    });
+    const keepChannels = options.allOutputChannels ? undefined : model.onnxOutputChannels;
+    // Deterministic: the same files give the same bytes, so a conversion can be kept and read back.
+    const convert = () => convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), { outputs: model.onnxOutputs!, referenceInputSize: model.inputShape[1]!, keepChannels });
+    const dir = options.convertedDir === undefined ? join(modelsRoot(), 'converted') : options.convertedDir;
+    return dir === null ? convert() : keptConversion(dir, `${id}-${sha256Hex(`${modelVersionId(id)}\n${JSON.stringify(keepChannels ?? null)}`).slice(0, 16)}`, convert);
   }
   if (model.format !== 'onnx') throw new Error(`${id} is not an ONNX model`);
   const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));
   flushDenormalWeights(bytes, TINY_WEIGHT_EXPONENT);
   return rewritePRelu(bytes).bytes;
+}
+
+const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * A conversion kept as `<dir>/<key>-<first 16 hex of its sha256>.onnx`:
+ * converting centernet took about 270 ms of every worker's start, reading it
+ * back and checking its hash about 20 ms. The key covers what the conversion
+ * depends on (the model files' hash and the converter version, through
+ * modelVersionId, and the options). The content hash is checked on every
+ * read, so a damaged file is converted again. Keeping is best effort: where
+ * the folder cannot be written, the model is converted at each load.
+ */
+function keptConversion(dir: string, key: string, convert: () => Uint8Array): Uint8Array {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((name) => name.startsWith(`${key}-`) && name.endsWith('.onnx'));
+  } catch {
+    // no folder yet
+  }
+  for (const name of names) {
+    try {
+      const bytes = new Uint8Array(readFileSync(join(dir, name)));
+      if (`${key}-${sha256Hex(bytes).slice(0, 16)}.onnx` === name) return bytes;
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // unreadable or removed meanwhile: convert
+    }
+  }
+  const bytes = convert();
+  const path = join(dir, `${key}-${sha256Hex(bytes).slice(0, 16)}.onnx`);
+  const temporary = `${path}.${process.pid}.${threadId}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, path); // whole or absent: workers converting at once write the same bytes
+  } catch {
+    rmSync(temporary, { force: true });
+  }
+  return bytes;
 }
 
 /** Bump when readOnnxModel's patches change what a model outputs (it is part of modelVersionId). */

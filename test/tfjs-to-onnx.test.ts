@@ -5,12 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { protoFields } from '../models/onnx-graph.ts';
 import { createSingleThreadSession } from '../models/onnx-session.ts';
 import { getModel, modelVersionId, readOnnxModel } from '../models/registry.ts';
 import type { TfjsGraphModel, TfjsNode } from '../models/tfjs-graph-model.ts';
 import { TFJS_TO_ONNX_VERSION, UnsupportedTfjsOpError, convertTfjsToOnnx } from '../models/tfjs-to-onnx.ts';
+import { tempDir } from './helpers.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const nhwcConv = { data_format: { s: b64('NHWC') }, padding: { s: b64('SAME') }, strides: { list: { i: ['1', '1', '1', '1'] } }, dilations: { list: { i: ['1', '1', '1', '1'] } } };
@@ -195,9 +198,33 @@ test('channels are padded to a multiple of 8 only where convolutions alone read 
 
 test('centernet converts to the same bytes every time, and the converter version is in its model version', () => {
   const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-  assert.equal(digest(readOnnxModel('pet-centernet')), digest(readOnnxModel('pet-centernet')));
-  assert.equal(digest(readOnnxModel('pet-centernet', { allOutputChannels: true })), digest(readOnnxModel('pet-centernet', { allOutputChannels: true })));
+  const converted = (allOutputChannels: boolean) => digest(readOnnxModel('pet-centernet', { allOutputChannels, convertedDir: null }));
+  assert.equal(converted(false), converted(false));
+  assert.equal(converted(true), converted(true));
   assert.deepEqual(getModel('pet-centernet').onnxOutputChannels, { 'tower_0/keypoints': [0, 15, 16] }, 'COCO person, cat, dog');
   assert.ok(getModel('pet-centernet').onnxOutputs);
   assert.ok(modelVersionId('pet-centernet').endsWith(`+${TFJS_TO_ONNX_VERSION}`), modelVersionId('pet-centernet'));
+});
+
+test('a conversion is kept and read back only while its content matches the hash in its name', () => {
+  const dir = tempDir();
+  const direct = readOnnxModel('pet-centernet', { convertedDir: null });
+  assert.deepEqual(readOnnxModel('pet-centernet', { convertedDir: dir }), direct, 'first load converts');
+  const [kept, ...more] = readdirSync(dir);
+  assert.equal(more.length, 0, 'one file, no temporary left');
+  const key = kept!.slice(0, kept!.lastIndexOf('-'));
+  assert.equal(kept, `${key}-${createHash('sha256').update(direct).digest('hex').slice(0, 16)}.onnx`);
+  // Proof that a load reads the kept file: one with valid bytes of its own is returned as it is.
+  rmSync(join(dir, kept!));
+  const stand = new TextEncoder().encode('kept bytes');
+  const standName = `${key}-${createHash('sha256').update(stand).digest('hex').slice(0, 16)}.onnx`;
+  writeFileSync(join(dir, standName), stand);
+  assert.deepEqual(readOnnxModel('pet-centernet', { convertedDir: dir }), stand);
+  // Damaged (its content no longer matches its name): removed, converted again, kept again.
+  writeFileSync(join(dir, standName), 'damaged');
+  assert.deepEqual(readOnnxModel('pet-centernet', { convertedDir: dir }), direct);
+  assert.deepEqual(readdirSync(dir), [kept]);
+  // The other channel set has its own key.
+  assert.deepEqual(readOnnxModel('pet-centernet', { convertedDir: dir, allOutputChannels: true }), readOnnxModel('pet-centernet', { convertedDir: null, allOutputChannels: true }));
+  assert.equal(readdirSync(dir).length, 2);
 });
