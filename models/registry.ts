@@ -177,7 +177,7 @@ export function modelVersionId(id: ModelId): string {
 export interface ReadOnnxModelOptions {
   /** A converted model outputs every channel, ignoring onnxOutputChannels (the pets bench and golden test compare). */
   allOutputChannels?: boolean;
-  /** Where converted models are kept (default `.mnemo-models/converted`); null converts every time. */
+  /** Where converted and patched models are kept (default `.mnemo-models/converted`); null converts or patches every time. */
   convertedDir?: string | null;
 }
 
@@ -192,6 +192,7 @@ export interface ReadOnnxModelOptions {
  * The file itself is untouched (versionId still hashes it); only the in-memory
  * copy given to ORT is patched (ONNX_PATCH_VERSION names the patches).
  * A tfjs graph model with onnxOutputs is converted instead (tfjs-to-onnx.ts, TFJS_TO_ONNX_VERSION).
+ * Either result is kept for later loads (keptConversion).
  */
 export function readOnnxModel(id: ModelId, options: ReadOnnxModelOptions = {}): Uint8Array {
   const model = getModel(id);
@@ -202,18 +203,24 @@ export function readOnnxModel(id: ModelId, options: ReadOnnxModelOptions = {}): 
     const dir = options.convertedDir === undefined ? join(modelsRoot(), 'converted') : options.convertedDir;
     return dir === null ? convert() : keptConversion(dir, `${id}-${sha256Hex(`${modelVersionId(id)}\n${JSON.stringify(keepChannels ?? null)}`).slice(0, 16)}`, convert);
   }
+  // Patched ONNX models are kept the same way: the patches are deterministic too.
   if (model.format !== 'onnx') throw new Error(`${id} is not an ONNX model`);
-  const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));
-  flushDenormalWeights(bytes, TINY_WEIGHT_EXPONENT);
-  return rewritePRelu(bytes).bytes;
+  const patch = () => {
+    const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));
+    flushDenormalWeights(bytes, TINY_WEIGHT_EXPONENT);
+    return rewritePRelu(bytes).bytes;
+  };
+  const dir = options.convertedDir === undefined ? join(modelsRoot(), 'converted') : options.convertedDir;
+  return dir === null ? patch() : keptConversion(dir, `${id}-${sha256Hex(modelVersionId(id)).slice(0, 16)}`, patch);
 }
 
 const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * A conversion kept as `<dir>/<key>-<first 16 hex of its sha256>.onnx`:
- * converting centernet took about 270 ms of every worker's start, reading it
- * back and checking its hash about 20 ms. The key covers what the conversion
+ * A conversion (or patched model) kept as `<dir>/<key>-<first 16 hex of its
+ * sha256>.onnx`: converting centernet took about 270 ms of every worker's
+ * start and patching the three face models about 190 ms; reading one back and
+ * checking its hash takes 3-26 ms. The key covers what the conversion
  * depends on (the model files' hash and the converter version, through
  * modelVersionId, and the options). The content hash is checked on every
  * read, so a damaged file is converted again. Keeping is best effort: where

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
@@ -95,7 +95,18 @@ test('flushing tiny weights changes the model bytes but not its output', async (
   const copy = original.slice();
   const flushed = flushDenormalWeights(copy, TINY_WEIGHT_EXPONENT);
   assert.ok(flushed > 100_000, `expected ~190k weights below 2^-40, flushed ${flushed}`);
-  assert.deepEqual(readOnnxModel('face-embedder'), rewritePRelu(copy).bytes);
+  const patched = rewritePRelu(copy).bytes;
+  assert.deepEqual(readOnnxModel('face-embedder', { convertedDir: null }), patched, 'patched at load');
+  // Kept and read back (models/registry.ts keptConversion): the same bytes.
+  const kept = mkdtempSync(join(tmpdir(), 'mnemo-kept-models-'));
+  try {
+    assert.deepEqual(readOnnxModel('face-embedder', { convertedDir: kept }), patched);
+    assert.deepEqual(readOnnxModel('face-embedder', { convertedDir: kept }), patched);
+    assert.equal(readdirSync(kept).filter((name) => name.startsWith('face-embedder-')).length, 1);
+  } finally {
+    rmSync(kept, { recursive: true, force: true });
+  }
+  assert.deepEqual(readOnnxModel('face-embedder'), patched, 'from the default folder');
   assert.equal(flushDenormalWeights(copy, TINY_WEIGHT_EXPONENT), 0, 'a second pass finds none');
 
   const image = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).map((_, i) => (i * 37) % 251) };
