@@ -45,7 +45,9 @@ export class RunSupervisor {
       this.hub.publish(event);
     };
     try {
-      live.handle = await startRun(this.workspace, { ...request, onEvent, command });
+      // Only the request's own fields: a run here must never keep the catalog open (keepCatalogOpen), since this process serves pages meanwhile.
+      const { set, only, from, resume } = request;
+      live.handle = await startRun(this.workspace, { set, only, from, resume, onEvent, command });
       live.runId = await live.handle.runId;
     } catch (error) {
       this.finish(live);
