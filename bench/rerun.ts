@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import sharp from 'sharp';
-import { distStaleReason } from '../bin/dist-fresh.js';
+import { ensureFreshDist } from './lib/fresh-dist.ts';
 import { demoPhotosDir, facesFixtures } from '../test/fixtures.ts';
 
 const args = process.argv.slice(2);
@@ -24,12 +24,7 @@ const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--roun
 const root = join(import.meta.dirname, '..');
 const mnemo = join(root, 'bin', 'mnemo.js');
 
-const stale = distStaleReason();
-if (stale) {
-  console.log(`dist/ is not up to date (${stale}): building it first`);
-  const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-  if (build.status !== 0 || distStaleReason()) throw new Error('build failed, or the sources changed during it');
-}
+ensureFreshDist(root);
 
 const dir = mkdtempSync(join(tmpdir(), 'mnemo-rerun-'));
 const photos = join(dir, 'Фото');

@@ -9,18 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distStaleReason } from '../bin/dist-fresh.js';
+import { ensureFreshDist } from './lib/fresh-dist.ts';
 
 const n = Number(process.argv[2] ?? process.env.N ?? 7);
 const root = join(import.meta.dirname, '..');
 const mnemo = join(root, 'bin', 'mnemo.js');
 
-const stale = distStaleReason();
-if (stale) {
-  console.log(`dist/ is not up to date (${stale}): building it first`);
-  const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-  if (build.status !== 0 || distStaleReason()) throw new Error('build failed, or the sources changed during it');
-}
+ensureFreshDist(root);
 
 const dir = mkdtempSync(join(tmpdir(), 'mnemo-startup-'));
 const data = join(dir, 'data');
