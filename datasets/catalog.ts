@@ -5,9 +5,10 @@
 // (usually one transaction), each opening and closing the file, so a long run
 // does not lock out `mnemo sql` or the workbench for more than moments. Only
 // where a caller allows it (keepCatalogsOpen) does the file stay open between
-// units, until KEEP_OPEN_IDLE_MS pass without one. A process that finds the file locked waits
-// briefly, then fails with a message naming the holder (catalog.holder.json
-// beside it says who writes and why); it never crashes or leaves a corrupt file.
+// units, until KEEP_OPEN_IDLE_MS pass without one. A process that finds the
+// file locked waits briefly, then fails with a message naming the holder
+// (catalog.holder.json beside it says who writes and why); it never crashes or
+// leaves a corrupt file.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -237,8 +238,9 @@ export class Catalog {
         failed = false;
         return result;
       } finally {
-        if (failed || !keepOpenAllowed) closeQuietly(catalog);
-        else Catalog.#keep(catalog);
+        if (failed) closeQuietly(catalog); // the error from `work` is the one to report
+        else if (keepOpenAllowed) Catalog.#keep(catalog);
+        else catalog.close();
       }
     });
   }
