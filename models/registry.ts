@@ -250,7 +250,11 @@ function keptConversion(dir: string, key: string, convert: () => Uint8Array): Ui
     writeFileSync(temporary, bytes);
     renameSync(temporary, path); // whole or absent: workers converting at once write the same bytes
   } catch {
-    rmSync(temporary, { force: true });
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // a folder that cannot be written: nothing was left there
+    }
   }
   return bytes;
 }

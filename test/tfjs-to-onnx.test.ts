@@ -227,4 +227,8 @@ test('a conversion is kept and read back only while its content matches the hash
   // The other channel set has its own key.
   assert.deepEqual(readOnnxModel('pet-centernet', { convertedDir: dir, allOutputChannels: true }), readOnnxModel('pet-centernet', { convertedDir: null, allOutputChannels: true }));
   assert.equal(readdirSync(dir).length, 2);
+  // A folder that cannot be made (its parent is a file): converted at each load, no error.
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  assert.deepEqual(readOnnxModel('pet-centernet', { convertedDir: join(file, 'kept') }), direct);
 });
