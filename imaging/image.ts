@@ -94,9 +94,13 @@ export async function decodePhoto(source: string | Uint8Array, options: DecodeOp
  * ~6 ms in libvips against ~20 ms for the hashes' own JS pass at full size.
  */
 export async function resizeInside(image: RgbImage, maxSide: number): Promise<RgbImage> {
-  if (Math.max(image.width, image.height) <= maxSide) return image;
+  return Math.max(image.width, image.height) <= maxSide ? image : resizeToFit(image, maxSide);
+}
+
+/** The image resized by libvips (lanczos3), down or up, so that its longer side is `side`. */
+export async function resizeToFit(image: RgbImage, side: number): Promise<RgbImage> {
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize({ width: maxSide, height: maxSide, fit: 'inside' })
+    .resize({ width: side, height: side, fit: 'inside' })
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };

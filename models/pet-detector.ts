@@ -18,9 +18,8 @@
 // alone; photos without pets score at most about 0.08 on either). The kind
 // (label) is the larger of the two. One animal never comes back as a cat box
 // plus a dog box: cat and dog boxes go through one NMS.
-import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
-import type { RgbImage } from '../imaging/image.ts';
+import { resizeToFit, type RgbImage } from '../imaging/image.ts';
 import { centernetPeaks, centernetScore, type CenternetHeads, type CenternetPeak } from './centernet-decode.ts';
 import { createSingleThreadSession } from './onnx-session.ts';
 import { getModel, modelVersionId, readOnnxModel } from './registry.ts';
@@ -274,20 +273,11 @@ export const PAD_RGB = [124, 116, 104] as const;
  * cost ~1.8 ms a photo. An image already at the input side (the pet worker's default) is not resampled.
  */
 async function letterbox(image: RgbImage, size: number): Promise<Float32Array> {
-  const fitted = Math.max(image.width, image.height) === size ? image : await fitInside(image, size);
+  const fitted = Math.max(image.width, image.height) === size ? image : await resizeToFit(image, size);
   const out = new Float32Array(size * size * 3);
   out.set(PAD_RGB);
   for (let filled = 3; filled < out.length; filled *= 2) out.copyWithin(filled, 0, filled); // doubling copies of the pad pixel
   const row = fitted.width * 3;
   for (let y = 0; y < fitted.height; y++) out.set(fitted.data.subarray(y * row, (y + 1) * row), y * size * 3);
   return out;
-}
-
-/** image resized (down or up, lanczos3) so that its longer side is size. */
-async function fitInside(image: RgbImage, size: number): Promise<RgbImage> {
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(size, size, { fit: 'inside' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
 }
