@@ -196,22 +196,21 @@ export interface ReadOnnxModelOptions {
  */
 export function readOnnxModel(id: ModelId, options: ReadOnnxModelOptions = {}): Uint8Array {
   const model = getModel(id);
+  // Conversion and patches are deterministic (the same files give the same bytes), so their result can be kept.
+  const dir = options.convertedDir === undefined ? join(modelsRoot(), 'converted') : options.convertedDir;
+  const kept = (inputs: string, make: () => Uint8Array) => (dir === null ? make() : keptConversion(dir, `${id}-${sha256Hex(inputs).slice(0, 16)}`, make));
   if (model.format === 'tfjs-graph-model' && model.onnxOutputs) {
     const keepChannels = options.allOutputChannels ? undefined : model.onnxOutputChannels;
-    // Deterministic: the same files give the same bytes, so a conversion can be kept and read back.
-    const convert = () => convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), { outputs: model.onnxOutputs!, referenceInputSize: model.inputShape[1]!, keepChannels });
-    const dir = options.convertedDir === undefined ? join(modelsRoot(), 'converted') : options.convertedDir;
-    return dir === null ? convert() : keptConversion(dir, `${id}-${sha256Hex(`${modelVersionId(id)}\n${JSON.stringify(keepChannels ?? null)}`).slice(0, 16)}`, convert);
+    return kept(`${modelVersionId(id)}\n${JSON.stringify(keepChannels ?? null)}`, () =>
+      convertTfjsToOnnx(readTfjsGraphModel(resolveModelPath(id)), { outputs: model.onnxOutputs!, referenceInputSize: model.inputShape[1]!, keepChannels }),
+    );
   }
-  // Patched ONNX models are kept the same way: the patches are deterministic too.
   if (model.format !== 'onnx') throw new Error(`${id} is not an ONNX model`);
-  const patch = () => {
+  return kept(modelVersionId(id), () => {
     const bytes = new Uint8Array(readFileSync(resolveModelPath(id)));
     flushDenormalWeights(bytes, TINY_WEIGHT_EXPONENT);
     return rewritePRelu(bytes).bytes;
-  };
-  const dir = options.convertedDir === undefined ? join(modelsRoot(), 'converted') : options.convertedDir;
-  return dir === null ? patch() : keptConversion(dir, `${id}-${sha256Hex(modelVersionId(id)).slice(0, 16)}`, patch);
+  });
 }
 
 const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
