@@ -12,22 +12,22 @@ import type { FaceMap, FaceMapColumns } from './api-types.ts';
 import { translated } from './errors.ts';
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
-import { hasRunViews } from '../datasets/run-registry.ts';
+import { runTables, type RunTables } from '../datasets/run-views.ts';
 
 export type { FaceMap, FaceMapColumns };
 
 /** One row per face of the UMAP (duplicated photos repeat a face in `faces`: reduced first). */
-export const FACE_MAP_SQL = (schema: string) => `
-  WITH faces AS (SELECT face_id, max(quality) AS quality FROM ${schema}.faces WHERE NOT rejected GROUP BY face_id)
+export const FACE_MAP_SQL = (tables: Pick<RunTables, 'from'>) => `
+  WITH faces AS (SELECT face_id, max(quality) AS quality FROM ${tables.from('faces')} WHERE NOT rejected GROUP BY face_id)
   SELECT u.face_id, u.x::DOUBLE AS x, u.y::DOUBLE AS y, coalesce(c.cluster_id, -1)::INTEGER AS cluster_id,
     coalesce(a.person_id, -1)::INTEGER AS person_id, coalesce(a.stranger, false)::INTEGER AS stranger, coalesce(f.quality, 0)::FLOAT AS quality
-  FROM ${schema}.umap u
-  LEFT JOIN ${schema}.clusters c USING (face_id)
-  LEFT JOIN ${schema}.person_assignment a USING (face_id)
+  FROM ${tables.from('umap')} u
+  LEFT JOIN ${tables.from('clusters')} c USING (face_id)
+  LEFT JOIN ${tables.from('person_assignment')} a USING (face_id)
   LEFT JOIN faces f USING (face_id)
   ORDER BY u.face_id`;
 
-const NEEDED_VIEWS = ['umap', 'clusters', 'person_assignment', 'faces'];
+const NEEDED_TABLES = ['umap', 'clusters', 'person_assignment', 'faces'];
 /** Maps kept in memory: the latest run's and one more (a run being compared, the previous latest). */
 const KEPT_MAPS = 2;
 const kept = new Map<string, Promise<FaceMapColumns>>();
@@ -37,9 +37,11 @@ function emptyMap(runId: number): FaceMapColumns {
 }
 
 async function loadColumns(workspace: Workspace, runId: number): Promise<FaceMapColumns> {
-  const schema = `run${runId}`;
   const columns = await translated(() =>
-    workspace.store.read(async (catalog) => ((await hasRunViews(catalog, schema, NEEDED_VIEWS)) ? readColumns(catalog.connection, FACE_MAP_SQL(schema)) : null)),
+    workspace.store.read(async (catalog) => {
+      const tables = await runTables(catalog, runId);
+      return tables.has(NEEDED_TABLES) ? readColumns(catalog.connection, FACE_MAP_SQL(tables)) : null;
+    }),
   );
   if (!columns) return emptyMap(runId);
   const [x, y] = normalise(columns.x as Float64Array, columns.y as Float64Array);

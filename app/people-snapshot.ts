@@ -14,22 +14,23 @@ import type { Catalog } from '../datasets/catalog.ts';
 import { facesByPerson, readJournal, type JournalState, type Person } from '../datasets/persons.ts';
 import { readColumns } from '../datasets/column-reader.ts';
 import { hasRunViews, latestRunId } from '../datasets/run-registry.ts';
+import { LATEST_TABLES, type RunTables } from '../datasets/run-views.ts';
 import type { Store } from '../datasets/store.ts';
 import type { FaceRow } from './api-types.ts';
 import { applyPendingDecisions, type EffectiveAssignment } from './pending-decisions.ts';
 
 /** Faces of a run with where they are and what the run made of them; callers add WHERE and ORDER. */
-export const FACE_ROWS_SQL = (schema: string) => `
+export const FACE_ROWS_SQL = (tables: Pick<RunTables, 'from'>) => `
   WITH faces AS (
     SELECT face_id, arg_min(file_id, file_id) AS file_id, any_value(x1) AS x1, any_value(y1) AS y1, any_value(x2) AS x2, any_value(y2) AS y2,
       max(quality) AS quality, max(det_score) AS det_score
-    FROM ${schema}.faces WHERE NOT rejected GROUP BY face_id
+    FROM ${tables.from('faces')} WHERE NOT rejected GROUP BY face_id
   )
   SELECT f.face_id, f.file_id, fi.source, fi.path, f.x1, f.y1, f.x2, f.y2, f.quality, f.det_score,
     a.person_id, a.method, a.confidence, a.stranger, c.cluster_id
-  FROM faces f JOIN ${schema}.files fi USING (file_id)
-  LEFT JOIN ${schema}.person_assignment a USING (face_id)
-  LEFT JOIN ${schema}.clusters c USING (face_id)`;
+  FROM faces f JOIN ${tables.from('files')} fi USING (file_id)
+  LEFT JOIN ${tables.from('person_assignment')} a USING (face_id)
+  LEFT JOIN ${tables.from('clusters')} c USING (face_id)`;
 
 export const FACE_ROW_VIEWS = ['faces', 'files', 'person_assignment', 'clusters'];
 
@@ -103,7 +104,7 @@ async function loadRunFaces(catalog: Catalog, runId: number): Promise<RunFaces> 
   const files = await readColumns(catalog.connection, 'SELECT file_id, source, path FROM latest.files ORDER BY file_id');
   const fileIds = files.file_id as string[];
   const faces = await readColumns(catalog.connection, `
-    WITH rows AS (${FACE_ROWS_SQL('latest')}), numbered AS (SELECT file_id, (row_number() OVER (ORDER BY file_id) - 1)::INTEGER AS file FROM latest.files)
+    WITH rows AS (${FACE_ROWS_SQL(LATEST_TABLES)}), numbered AS (SELECT file_id, (row_number() OVER (ORDER BY file_id) - 1)::INTEGER AS file FROM latest.files)
     SELECT r.face_id, n.file, r.x1, r.y1, r.x2, r.y2, r.quality, r.det_score, r.person_id::DOUBLE AS person_id, r.method,
       r.confidence, CASE WHEN r.stranger IS NULL THEN 2 WHEN r.stranger THEN 1 ELSE 0 END::INTEGER AS stranger, r.cluster_id::DOUBLE AS cluster_id
     FROM rows r JOIN numbered n USING (file_id)`);

@@ -13,6 +13,7 @@ import { FACE_ROW_VIEWS, FACE_ROWS_SQL, faceRowAt, PeopleSnapshots, type PeopleS
 import { resolveRun, type RunRef } from './runs.ts';
 import type { Workspace } from './workspace.ts';
 import { hasRunViews } from '../datasets/run-registry.ts';
+import { runTables, type RunTables } from '../datasets/run-views.ts';
 
 export type { ClusterEntry, DirectoryEntry, FaceRow, Page };
 
@@ -21,11 +22,11 @@ export interface Paging {
   limit?: number;
 }
 
-const CLUSTERS_SQL = (schema: string) => `
-  WITH faces AS (SELECT face_id, max(quality) AS quality FROM ${schema}.faces WHERE NOT rejected GROUP BY face_id),
+const CLUSTERS_SQL = (tables: RunTables) => `
+  WITH faces AS (SELECT face_id, max(quality) AS quality FROM ${tables.from('faces')} WHERE NOT rejected GROUP BY face_id),
   members AS (
     SELECT c.cluster_id, c.face_id, f.quality, a.person_id
-    FROM ${schema}.clusters c JOIN faces f USING (face_id) LEFT JOIN ${schema}.person_assignment a USING (face_id)
+    FROM ${tables.from('clusters')} c JOIN faces f USING (face_id) LEFT JOIN ${tables.from('person_assignment')} a USING (face_id)
     WHERE c.cluster_id >= 0
   ),
   votes AS (
@@ -48,11 +49,6 @@ function pageOf(paging: Paging): { offset: number; limit: number } {
   if (!Number.isInteger(offset) || offset < 0) throw invalid(`offset must be a whole number >= 0 (got ${offset})`);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid(`limit must be a whole number from 1 to ${MAX_PAGE} (got ${limit})`);
   return { offset, limit };
-}
-
-/** The schema name of a run's views: `latest` or `run<ID>`. */
-function schemaOf(ref: RunRef | number): string {
-  return ref === 'latest' ? 'latest' : `run${ref}`;
 }
 
 function requirePerson(snapshot: PeopleSnapshot, personId: number): void {
@@ -170,10 +166,10 @@ export class People {
   async clusters(ref: RunRef = 'latest', options: { unnamed?: boolean } = {}): Promise<ClusterEntry[]> {
     const runId = await resolveRun(this.workspace, ref);
     return this.read(async (catalog) => {
-      const schema = schemaOf(ref === 'latest' ? 'latest' : runId);
-      if (!(await hasRunViews(catalog, schema, ['clusters', 'faces', 'person_assignment']))) return [];
+      const tables = await runTables(catalog, ref === 'latest' ? 'latest' : runId);
+      if (!tables.has(['clusters', 'faces', 'person_assignment'])) return [];
       const rows = await catalog.rows<{ cluster_id: number; faces: number; person_id: number | null; person_faces: number; cover_face_id: string }>(
-        `${CLUSTERS_SQL(schema)} ${options.unnamed ? 'HAVING t.person_id IS NULL' : ''} ORDER BY faces DESC, cluster_id`,
+        `${CLUSTERS_SQL(tables)} ${options.unnamed ? 'HAVING t.person_id IS NULL' : ''} ORDER BY faces DESC, cluster_id`,
       );
       return rows.map((row) => ({ clusterId: row.cluster_id, faces: Number(row.faces), personId: row.person_id, personFaces: Number(row.person_faces), coverFaceId: row.cover_face_id }));
     });
@@ -182,17 +178,18 @@ export class People {
   /** The faces of one cluster of a run, best quality first. */
   async clusterFaces(ref: RunRef, clusterId: number, paging: Paging = {}): Promise<Page<FaceRow>> {
     const runId = await resolveRun(this.workspace, ref);
-    const page = await this.facesWhere(schemaOf(ref === 'latest' ? 'latest' : runId), 'cluster_id = $1', [clusterId], 'quality DESC, face_id', paging);
+    const page = await this.facesWhere(ref === 'latest' ? 'latest' : runId, 'cluster_id = $1', [clusterId], 'quality DESC, face_id', paging);
     if (page.total === 0) throw notFound(`run ${runId} has no cluster ${clusterId}`);
     return page;
   }
 
   /** A page of a run's faces. */
-  private async facesWhere(schema: string, where: string, values: unknown[], order: string, paging: Paging): Promise<Page<FaceRow>> {
+  private async facesWhere(run: 'latest' | number, where: string, values: unknown[], order: string, paging: Paging): Promise<Page<FaceRow>> {
     const { offset, limit } = pageOf(paging);
     return this.read(async (catalog) => {
-      if (!(await hasRunViews(catalog, schema, FACE_ROW_VIEWS))) return { total: 0, offset, limit, items: [] };
-      const base = `SELECT * FROM (${FACE_ROWS_SQL(schema)}) WHERE ${where}`;
+      const tables = await runTables(catalog, run);
+      if (!tables.has(FACE_ROW_VIEWS)) return { total: 0, offset, limit, items: [] };
+      const base = `SELECT * FROM (${FACE_ROWS_SQL(tables)}) WHERE ${where}`;
       const [{ total }] = (await catalog.rows<{ total: number }>(`SELECT count(*) AS total FROM (${base})`, values)) as [{ total: number }];
       const rows = await catalog.rows(`${base} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, values);
       return { total: Number(total), offset, limit, items: rows.map(faceRow) };

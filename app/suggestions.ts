@@ -16,6 +16,7 @@ import hnswlib from 'hnswlib-node';
 import type { Catalog } from '../datasets/catalog.ts';
 import { facesByPerson, readJournal, type JournalState } from '../datasets/persons.ts';
 import { latestRunId, runOutputs } from '../datasets/run-registry.ts';
+import { runTables } from '../datasets/run-views.ts';
 import { indexOf, readFaceVectors, type FaceVectors } from '../vectors/face-vectors.ts';
 import { dot } from '../vectors/dot.ts';
 import type { ClusterSuggestion, ReviewItem, ReviewQueue } from './api-types.ts';
@@ -177,11 +178,11 @@ async function loadRunFaces(workspace: Workspace, runId: number): Promise<RunFac
   const { outputs, assignments, clusters } = await translated(() =>
     workspace.store.read(async (catalog) => {
       const outputs = await runOutputs(catalog, runId);
-      const schema = `run${runId}`;
-      const assignments = outputs.person_assignment
-        ? await catalog.rows<{ face_id: string; person_id: number | null; stranger: boolean }>(`SELECT face_id, person_id, stranger FROM ${schema}.person_assignment`)
+      const tables = await runTables(catalog, runId);
+      const assignments = tables.has(['person_assignment'])
+        ? await catalog.rows<{ face_id: string; person_id: number | null; stranger: boolean }>(`SELECT face_id, person_id, stranger FROM ${tables.from('person_assignment')}`)
         : [];
-      const clusters = outputs.clusters ? await catalog.rows<{ face_id: string; cluster_id: number }>(`SELECT face_id, cluster_id FROM ${schema}.clusters`) : [];
+      const clusters = tables.has(['clusters']) ? await catalog.rows<{ face_id: string; cluster_id: number }>(`SELECT face_id, cluster_id FROM ${tables.from('clusters')}`) : [];
       return { outputs, assignments, clusters };
     }),
   );

@@ -310,7 +310,8 @@ export class Catalog {
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
       await this.transaction(async (connection) => {
-        await connection.run(migration.sql);
+        if (migration.sql.trim()) await connection.run(migration.sql);
+        await migration.apply?.(connection);
         await connection.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.description]);
       });
     }

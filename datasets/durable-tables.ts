@@ -20,7 +20,7 @@ export const DURABLE_TABLES: Readonly<Record<string, DurableTable>> = {
     readBy: ['datasets/catalog.ts (which migrations are still to apply)'],
   },
   meta: {
-    description: "Key-value facts about the catalog: 'latest_run' (what latest.* points at) and 'data_dir' (where the views point).",
+    description: "Key-value facts about the catalog: 'latest_run' (what latest.* points at) and 'data_dir' (where the latest.* views point).",
     owner: 'datasets/store.ts',
     readBy: ['datasets/store.ts (moved data folder)', 'every lookup of `latest`'],
   },

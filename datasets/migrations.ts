@@ -1,9 +1,13 @@
 // Numbered, append-only migrations of the durable catalog. Never edit a
 // migration that has shipped: add the next number.
+import type { DuckDBConnection } from '@duckdb/node-api';
+
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** A step SQL text cannot say (it depends on what the catalog holds), run after `sql` in the same transaction. */
+  apply?: (connection: DuckDBConnection) => Promise<void>;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -189,5 +193,18 @@ export const MIGRATIONS: Migration[] = [
         author VARCHAR NOT NULL
       );
     `,
+  },
+  {
+    version: 6,
+    description: 'run<ID> views are no longer stored (each open of the catalog loaded them all): SQL sessions build them from run_nodes',
+    sql: '',
+    apply: async (connection) => {
+      const reader = await connection.runAndReadAll(
+        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND regexp_full_match(schema_name, 'run[0-9]+')",
+      );
+      for (const { schema_name: schema } of reader.getRowObjectsJS() as { schema_name: string }[]) {
+        await connection.run(`DROP SCHEMA "${schema}" CASCADE`);
+      }
+    },
   },
 ];

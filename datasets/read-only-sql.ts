@@ -3,7 +3,8 @@
 //
 // How: each query gets its own in-memory DuckDB. The catalog is attached
 // READ_ONLY only while the durable tables the query names are copied in and
-// the definitions of the run<ID>.* / latest.* views it names are read, then
+// the definitions of the run<ID>.* / latest.* views it names are read (or,
+// for a run, built from its run_nodes), then
 // detached (milliseconds; DuckDB lets a file be open by one writer or by
 // readers, never both, so a long query must not keep it). Then the database is
 // locked down (files readable only under <data>/runs/, no other file access,
@@ -23,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalogBusyError, closeKeptCatalog, isCatalogLockError, NoCatalogError } from './catalog.ts';
 import { withCatalogLock } from './catalog-lock.ts';
+import { runIdOfSchema, storedRunsViewDefinitions, type ViewDefinition } from './run-views.ts';
 import { plainRows, quoteIdent, quoteString } from './schema.ts';
 import type { Store } from './store.ts';
 
@@ -95,7 +97,7 @@ export async function streamReadOnlyQuery<T>(store: Store, sql: string, options:
   let timedOut = false;
   try {
     const names = wordsOf(sql);
-    const views = await snapshot(store.catalogPath, connection, names, options.lockTimeoutMs ?? 15_000);
+    const views = await snapshot(store, connection, names, options.lockTimeoutMs ?? 15_000);
     await lockDown(connection, runsDir, spill);
     await createViews(connection, views);
     const prepared = await prepareQuery(connection, sql);
@@ -149,7 +151,7 @@ export async function openReadOnlySession(store: Store, referencedText: string, 
     rmSync(spill, { recursive: true, force: true });
   };
   try {
-    const views = await snapshot(store.catalogPath, connection, wordsOf(referencedText), options.lockTimeoutMs ?? 15_000);
+    const views = await snapshot(store, connection, wordsOf(referencedText), options.lockTimeoutMs ?? 15_000);
     await lockDown(connection, runsDir, spill);
     await createViews(connection, views);
   } catch (error) {
@@ -169,12 +171,6 @@ export async function openReadOnlySession(store: Store, referencedText: string, 
   return { connection, connect, prepare: (sql) => prepareQuery(connection, sql), userError: (error) => userError(error, runsDir), close: closeAll };
 }
 
-interface ViewDefinition {
-  schema_name: string;
-  view_name: string;
-  sql: string;
-}
-
 /** Lower-cased identifiers in a text: what a query (or a view) may refer to. */
 function wordsOf(text: string): Set<string> {
   return new Set((text.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).map((word) => word.toLowerCase()));
@@ -182,20 +178,27 @@ function wordsOf(text: string): Set<string> {
 
 /**
  * Copies what the query names out of the catalog: the view definitions of the
- * schemas it names (run12, latest) and the durable tables it or those views
- * name. The catalog file is attached only for this.
+ * schemas it names (latest's are stored; a run<ID>'s are built from its
+ * run_nodes, run-views.ts) and the durable tables it or those views name. The
+ * catalog file is attached only for this.
  */
-async function snapshot(catalogPath: string, connection: DuckDBConnection, names: Set<string>, lockTimeoutMs: number): Promise<ViewDefinition[]> {
+async function snapshot(store: Store, connection: DuckDBConnection, names: Set<string>, lockTimeoutMs: number): Promise<ViewDefinition[]> {
+  const catalogPath = store.catalogPath;
   // Within a process, opens of one catalog file take turns (catalog-lock.ts).
   return withCatalogLock(catalogPath, async () => {
     closeKeptCatalog(catalogPath); // an instance of this process kept open would not exclude this one
     await attachReadOnly(connection, catalogPath, lockTimeoutMs);
     try {
-      const schemas = [...names].map(quoteString).join(', ') || "''";
-      const views = await rowsOf<ViewDefinition>(
-        connection,
-        `SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = 'snapshot' AND NOT internal AND lower(schema_name) IN (${schemas})`,
-      );
+      const runIds = [...names].map(runIdOfSchema).filter((id): id is number => id !== null);
+      // A catalog not yet migrated still stores run<ID> views: the built ones replace them.
+      const schemas = [...names].filter((name) => runIdOfSchema(name) === null).map(quoteString).join(', ') || "''";
+      const views = [
+        ...(await rowsOf<ViewDefinition>(
+          connection,
+          `SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = 'snapshot' AND NOT internal AND lower(schema_name) IN (${schemas})`,
+        )),
+        ...(await storedRunsViewDefinitions(connection, 'snapshot', runIds, store.dataDir)),
+      ];
       const needed = new Set(names);
       for (const view of views) for (const word of wordsOf(view.sql)) needed.add(word);
       const tables = await rowsOf<{ schema_name: string; table_name: string }>(connection, "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'snapshot'");

@@ -125,9 +125,10 @@ export class Store {
   }
 
   /**
-   * Records a finished node in one transaction: its row, its item errors, the
-   * node's own durable updates (`commit`), and the views of its tables. A run
-   * killed before this point has simply not completed the node.
+   * Records a finished node in one transaction: its row (with its tables, which
+   * `run<ID>.*` in SQL reads: run-views.ts), its item errors and the node's own
+   * durable updates (`commit`). A run killed before this point has simply not
+   * completed the node.
    */
   async completeNode(runId: number, outcome: NodeOutcome, errors: ItemError[], commit?: (connection: DuckDBConnection) => Promise<void>): Promise<void> {
     await this.write((catalog) =>
@@ -157,8 +158,6 @@ export class Store {
           appender.closeSync();
         }
         if (commit) await commit(connection);
-        await this.createViews(connection, `run${runId}`, outcome.outputs);
-        await connection.run(`CREATE OR REPLACE VIEW run${runId}.errors AS SELECT * FROM main.errors WHERE run_id = ${runId}`);
       }),
       { purpose: `committing node ${outcome.node} of run ${runId}` },
     );
@@ -172,8 +171,6 @@ export class Store {
     await this.write((catalog) =>
       catalog.transaction(async (connection) => {
         await connection.run('UPDATE runs SET status = $1, finished_at = now(), message = $2 WHERE run_id = $3', [status, message, runId]);
-        await connection.run(`CREATE SCHEMA IF NOT EXISTS run${runId}`);
-        await connection.run(`CREATE OR REPLACE VIEW run${runId}.errors AS SELECT * FROM main.errors WHERE run_id = ${runId}`);
         if (status === 'succeeded' && updateLatest) await this.pointLatestAt(connection, runId);
       }),
       { purpose: `finishing run ${runId}` },
@@ -195,10 +192,9 @@ export class Store {
     return null;
   }
 
-  private async createViews(connection: DuckDBConnection, schema: string, outputs: Record<string, string>): Promise<void> {
-    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  private async createLatestViews(connection: DuckDBConnection, outputs: Record<string, string>): Promise<void> {
     for (const [table, path] of Object.entries(outputs)) {
-      await connection.run(`CREATE OR REPLACE VIEW ${schema}.${quoteIdent(table)} AS SELECT * FROM read_parquet(${quoteString(this.absolute(path))})`);
+      await connection.run(`CREATE OR REPLACE VIEW latest.${quoteIdent(table)} AS SELECT * FROM read_parquet(${quoteString(this.absolute(path))})`);
     }
   }
 
@@ -208,18 +204,16 @@ export class Store {
     await connection.run('CREATE SCHEMA latest');
     const reader = await connection.runAndReadAll('SELECT outputs FROM run_nodes WHERE run_id = $1', [runId]);
     for (const row of reader.getRowObjectsJS() as { outputs: string }[]) {
-      await this.createViews(connection, 'latest', JSON.parse(row.outputs));
+      await this.createLatestViews(connection, JSON.parse(row.outputs));
     }
     await connection.run(`CREATE VIEW latest.errors AS SELECT * FROM main.errors WHERE run_id = ${runId}`);
     await connection.run("INSERT OR REPLACE INTO meta VALUES ('latest_run', $1)", [String(runId)]);
   }
 
-  /** Views hold absolute paths: if the data folder was moved, point them at the new place. */
+  /** `latest.*` views hold absolute paths: if the data folder was moved, point them at the new place. */
   private async refreshViewsIfMoved(catalog: Catalog): Promise<void> {
     const [row] = await catalog.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'data_dir'");
     if (row?.value === this.dataDir) return;
-    const nodes = await catalog.rows<{ run_id: number; outputs: string }>('SELECT run_id, outputs FROM run_nodes');
-    for (const node of nodes) await this.createViews(catalog.connection, `run${node.run_id}`, JSON.parse(node.outputs ?? '{}'));
     const latest = await latestRunId(catalog);
     if (latest !== null) await this.pointLatestAt(catalog.connection, latest);
     await catalog.connection.run("INSERT OR REPLACE INTO meta VALUES ('data_dir', $1)", [this.dataDir]);

@@ -4,7 +4,7 @@
 // against a writer, it stops at its time limit, and it streams large results.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { Catalog, CatalogBusyError, holderPath } from '../datasets/catalog.ts';
@@ -126,6 +126,40 @@ test('ordinary queries work: latest.*, run<ID>.*, durable tables, CTEs, EXPLAIN 
   assert.equal((await one('SUMMARIZE latest.files')).length, 2);
   assert.deepEqual(await one('SELECT range AS x FROM range(10) ORDER BY x DESC LIMIT 1'), [{ x: 9 }]);
   assert.equal((await readOnlyQuery(store, 'SELECT * FROM range(5000)', { maxRows: 10 })).rows.length, 10);
+});
+
+test('run<ID> views are built from the run registry when SQL names them: the catalog stores only latest.*', async () => {
+  const { store, runIds } = await archive();
+  const [first, second] = runIds as [number, number];
+  const one = async (s: Store, sql: string) => (await readOnlyQuery(s, sql)).rows;
+  const storedSchemas = (s: Store) => s.read(async (catalog) => (await catalog.rows<{ name: string }>(
+    'SELECT schema_name AS name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal ORDER BY 1',
+  )).map((row) => row.name));
+  // Each open of the catalog loads every stored view: a run adds none.
+  assert.deepEqual(await storedSchemas(store), ['latest']);
+  assert.deepEqual(await one(store, `SELECT (SELECT count(*) FROM run${first}.files) AS a, (SELECT count(*) FROM run${second}.files) AS b, (SELECT count(*) FROM run${second}.errors) AS e`), [{ a: 3, b: 5, e: 1 }]);
+  const unknown = await readOnlyQuery(store, 'SELECT * FROM run99.files').then(() => null, (error: Error) => error);
+  assert.ok(unknown instanceof ReadOnlySqlError && /run99/.test(unknown.message), String(unknown));
+  assert.ok(await readOnlyQuery(store, 'SELECT * FROM run01.files').then(() => false, () => true), 'run01 is not run 1');
+
+  // A moved data folder: the views point at the new place at once (stored ones held the old absolute paths until the next run).
+  const moved = join(dirname(store.dataDir), 'перенесено');
+  renameSync(store.dataDir, moved);
+  const movedStore = new Store(moved);
+  assert.deepEqual(await one(movedStore, `SELECT count(*) AS n FROM run${first}.files`), [{ n: 3 }]);
+
+  // A catalog from before migration 6 stored run<ID> views: SQL still reads it as it is (read-only opens do not migrate) ...
+  await movedStore.write(async (catalog) => {
+    await catalog.connection.run('DELETE FROM schema_migrations WHERE version = 6');
+    await catalog.connection.run(`CREATE SCHEMA run${first}`);
+    await catalog.connection.run(`CREATE VIEW run${first}.files AS SELECT * FROM read_parquet(${quoteString(movedStore.tablePath(first, 'scan', 'files'))})`);
+    await catalog.connection.run(`CREATE VIEW run${first}.errors AS SELECT * FROM main.errors WHERE run_id = ${first}`);
+  });
+  assert.deepEqual(await one(movedStore, `SELECT count(*) AS n FROM run${first}.files`), [{ n: 3 }]);
+  // ... and its next writable open drops them, while the same queries give the same rows.
+  await movedStore.write(async () => undefined);
+  assert.deepEqual(await storedSchemas(movedStore), ['latest']);
+  assert.deepEqual(await one(movedStore, `SELECT (SELECT count(*) FROM run${first}.files) AS a, (SELECT item FROM run${first}.errors) AS e`), [{ a: 3, e: 'x.jpg' }]);
 });
 
 test('mistakes in a query are one clear line', async () => {
