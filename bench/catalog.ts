@@ -16,6 +16,7 @@ import { scratchConnection } from '../datasets/parquet.ts';
 import { readOnlyQuery } from '../datasets/read-only-sql.ts';
 import { quoteString } from '../datasets/schema.ts';
 import { Store } from '../datasets/store.ts';
+import { medianMs } from './lib/timing.ts';
 
 const maxRuns = Number(process.argv.find((arg) => arg.startsWith('--runs='))?.slice('--runs='.length) ?? 200);
 const checkpoints = [10, 50, 100, 200, 365, 1000].filter((n) => n < maxRuns).concat(maxRuns);
@@ -26,17 +27,6 @@ const TABLES = [
 
 const dir = mkdtempSync(join(tmpdir(), 'mnemo-bench-catalog-'));
 const store = new Store(join(dir, 'data'));
-
-const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-async function timed(rounds: number, work: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const started = performance.now();
-    await work();
-    times.push(performance.now() - started);
-  }
-  return median(times);
-}
 
 try {
   console.log(`catalog growth on ${cpus().length} cores: one node with ${TABLES.length} tables per run; medians of 7 (open) and 5 (query)`);
@@ -63,8 +53,8 @@ try {
       await store.finishRun(lastRun, 'succeeded', null);
       runs++;
     }
-    const open = await timed(7, () => store.write(async () => undefined));
-    const sql = await timed(5, () => readOnlyQuery(store, `SELECT count(*) AS n FROM run${lastRun}.faces JOIN run${lastRun}.files USING (file_id)`));
+    const open = await medianMs(7, () => store.write(async () => undefined));
+    const sql = await medianMs(5, () => readOnlyQuery(store, `SELECT count(*) AS n FROM run${lastRun}.faces JOIN run${lastRun}.files USING (file_id)`));
     const size = statSync(store.catalogPath).size;
     console.log(`${String(runs).padStart(4)} | ${open.toFixed(1).padStart(8)} ms | ${sql.toFixed(1).padStart(8)} ms | ${(size / 1024 / 1024).toFixed(1)} MB`);
   }

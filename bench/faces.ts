@@ -12,6 +12,7 @@ import { FACE_WORKER_URL, FaceAnalyzer } from '../models/face-analyzer.ts';
 import type { FaceWorkerResult, FaceWorkerTask } from '../models/face-worker.ts';
 import { decodePhoto } from '../imaging/image.ts';
 import { demoPhotosDir, facesFixtures } from '../test/fixtures.ts';
+import { medianMs } from './lib/timing.ts';
 
 const args = process.argv.slice(2);
 const imageCount = Number(args.find((a) => /^\d+$/.test(a)) ?? 300);
@@ -77,16 +78,6 @@ async function runPool(size: number, photos: string[]): Promise<void> {
   );
 }
 
-async function median(times: number, fn: () => Promise<unknown>): Promise<number> {
-  const ms: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const start = performance.now();
-    await fn();
-    ms.push(performance.now() - start);
-  }
-  return ms.sort((a, b) => a - b)[Math.floor(times / 2)]!;
-}
-
 async function run12mp(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mnemo-bench-faces-'));
   try {
@@ -95,12 +86,12 @@ async function run12mp(): Promise<void> {
     const analyzer = await FaceAnalyzer.create();
     const full = await decodePhoto(path);
     const shrunk = await decodePhoto(path, { maxSide: 2048 });
-    const fullMs = await median(3, () => decodePhoto(path));
-    const shrunkMs = await median(3, () => decodePhoto(path, { maxSide: 2048 }));
+    const fullMs = await medianMs(3, () => decodePhoto(path));
+    const shrunkMs = await medianMs(3, () => decodePhoto(path, { maxSide: 2048 }));
     // libjpeg can only shrink on load by 2, 4 or 8, and sharp uses it only when a further reduce
     // remains (it skips exact integer factors): 4000 -> 2000 decodes in full, 4000 -> 1333 loads at 1/2.
-    const halfMs = await median(3, () => decodePhoto(path, { maxSide: 2000 }));
-    const thirdMs = await median(3, () => decodePhoto(path, { maxSide: 1333 }));
+    const halfMs = await medianMs(3, () => decodePhoto(path, { maxSide: 2000 }));
+    const thirdMs = await medianMs(3, () => decodePhoto(path, { maxSide: 1333 }));
     const fullFaces = await analyzer.analyze(full);
     const shrunkFaces = await analyzer.analyze(shrunk);
     await analyzer.release();

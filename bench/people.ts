@@ -18,6 +18,7 @@ import { bruteForceKnnGraph, buildKnnGraph, KNN_GRAPH_VERSION, truncateKnnGraph,
 import { clusterFaces, type ClusterParams } from '../vectors/clustering.ts';
 import { adjustedRandIndex, chainingReport, pairwiseScores, strangerOutcome } from '../vectors/cluster-metrics.ts';
 import { knnPreservation, mulberry32, nearestCentroidAgreement, umapLayout } from '../vectors/umap-fast.ts';
+import { median } from './lib/timing.ts';
 
 const n = Number(process.argv[2] ?? process.env.N ?? 50_000);
 const k = Number(process.env.K ?? 30);
@@ -134,7 +135,6 @@ function speed(graph: KnnGraph, data: SyntheticEmbeddings): void {
       times[m]!.push(performance.now() - t);
     });
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`\nclustering time, ${repeats} alternated runs each (median, all runs in s):`);
   methods.forEach(([name], m) => console.log(`  ${name.padEnd(30)} ${seconds(median(times[m]!)).padStart(6)} s  (${times[m]!.map(seconds).join(', ')})`));
   console.log(`  average / dbscan: ${(median(times[1]!) / median(times[0]!)).toFixed(2)}x (target <= 2x)`);

@@ -20,6 +20,7 @@ import { getModel, resolveModelPath } from '../models/registry.ts';
 import { readTfjsGraphModel } from '../models/tfjs-graph-model.ts';
 import { convertTfjsToOnnx } from '../models/tfjs-to-onnx.ts';
 import { demoPhotosDir, petsFixtures } from '../test/fixtures.ts';
+import { median } from './lib/timing.ts';
 
 const imageCount = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 90);
 const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -32,10 +33,6 @@ const photos = [
 ];
 const tasks: PetTask[] = Array.from({ length: imageCount }, (_, i) => ({ path: photos[i % photos.length]!, params: { maxSide: 512 } }));
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 const ms = (v: number) => v.toFixed(1).padStart(6);
 
 console.log(`pets bench: os.cpus().length = ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);

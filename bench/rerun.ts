@@ -17,6 +17,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import sharp from 'sharp';
 import { ensureFreshDist } from './lib/fresh-dist.ts';
 import { demoPhotosDir, facesFixtures } from '../test/fixtures.ts';
+import { median } from './lib/timing.ts';
 
 const args = process.argv.slice(2);
 const photoCount = Number(args.find((a) => /^\d+$/.test(a)) ?? 60);
@@ -67,7 +68,6 @@ function mnemoRun(extra: string[] = []): Timed {
   return { wall, nodes: Object.fromEntries(run!.nodes.map((node) => [node.node, node.seconds])) };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = (xs: number[]): string => `${median(xs).toFixed(2)} s (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
 
 /** Median seconds of the nodes that take more than 0.2 s in the median run. */
