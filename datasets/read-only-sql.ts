@@ -3,13 +3,12 @@
 //
 // How: each query gets its own in-memory DuckDB. The catalog is attached
 // READ_ONLY only while the durable tables the query names are copied in and
-// the definitions of the run<ID>.* / latest.* views it names are read (or,
-// for a run, built from its run_nodes), then
+// the run<ID>.* / latest.* views it names are built from the run registry, then
 // detached (milliseconds; DuckDB lets a file be open by one writer or by
 // readers, never both, so a long query must not keep it). Then the database is
 // locked down (files readable only under <data>/runs/, no other file access,
-// no ATTACH/INSTALL/LOAD, settings frozen), the views are recreated over the
-// same Parquet files, and the user's SQL must be exactly one query: a SELECT
+// no ATTACH/INSTALL/LOAD, settings frozen), the views are created over the
+// runs' Parquet files, and the user's SQL must be exactly one query: a SELECT
 // (FROM, WITH, VALUES, DESCRIBE, SUMMARIZE, SHOW are SELECTs to DuckDB), or an
 // EXPLAIN [ANALYZE] of one (EXPLAIN ANALYZE runs the statement it explains:
 // `EXPLAIN ANALYZE COPY ... TO` once overwrote the catalog). Writes that slip
@@ -178,9 +177,9 @@ function wordsOf(text: string): Set<string> {
 
 /**
  * Copies what the query names out of the catalog: the view definitions of the
- * schemas it names (latest's are stored; a run<ID>'s are built from its
- * run_nodes, run-views.ts) and the durable tables it or those views name. The
- * catalog file is attached only for this.
+ * schemas it names (latest and run<ID> built from the run registry,
+ * run-views.ts) and the durable tables it or those views name. The catalog
+ * file is attached only for this.
  */
 async function snapshot(store: Store, connection: DuckDBConnection, names: Set<string>, lockTimeoutMs: number): Promise<ViewDefinition[]> {
   const catalogPath = store.catalogPath;
@@ -190,14 +189,16 @@ async function snapshot(store: Store, connection: DuckDBConnection, names: Set<s
     await attachReadOnly(connection, catalogPath, lockTimeoutMs);
     try {
       const runIds = [...names].map(runIdOfSchema).filter((id): id is number => id !== null);
-      // A catalog not yet migrated still stores run<ID> views: the built ones replace them.
-      const schemas = [...names].filter((name) => runIdOfSchema(name) === null).map(quoteString).join(', ') || "''";
+      // Built from the run registry with this data folder's paths (stored latest.* views keep the folder's
+      // old place until a run or the workbench moves them; a catalog not yet migrated still stores run<ID> views).
+      const built = (name: string) => name === 'latest' || runIdOfSchema(name) !== null;
+      const schemas = [...names].filter((name) => !built(name)).map(quoteString).join(', ') || "''";
       const views = [
         ...(await rowsOf<ViewDefinition>(
           connection,
           `SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = 'snapshot' AND NOT internal AND lower(schema_name) IN (${schemas})`,
         )),
-        ...(await storedRunsViewDefinitions(connection, 'snapshot', runIds, store.dataDir)),
+        ...(await storedRunsViewDefinitions(connection, 'snapshot', runIds, store.dataDir, { latest: names.has('latest') })),
       ];
       const needed = new Set(names);
       for (const view of views) for (const word of wordsOf(view.sql)) needed.add(word);

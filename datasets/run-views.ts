@@ -28,12 +28,11 @@ export interface ViewDefinition {
 }
 
 /**
- * The views of run `runId`: one per table it completed (`outputs`: table ->
- * Parquet path in the data folder, or absolute) and `errors`, which reads the
- * durable `main.errors` rows of that run.
+ * The views of run `runId` in `schema`: one per table it completed
+ * (`outputs`: table -> Parquet path in the data folder, or absolute) and
+ * `errors`, which reads the durable `main.errors` rows of that run.
  */
-export function runViewDefinitions(runId: number, outputs: Record<string, string>, dataDir: string): ViewDefinition[] {
-  const schema = `run${runId}`;
+export function runViewDefinitions(runId: number, outputs: Record<string, string>, dataDir: string, schema = `run${runId}`): ViewDefinition[] {
   const views = new Map<string, string>();
   for (const [table, path] of Object.entries(outputs)) {
     views.set(table, `SELECT * FROM read_parquet(${quoteString(isAbsolute(path) ? path : join(dataDir, path))})`);
@@ -43,17 +42,26 @@ export function runViewDefinitions(runId: number, outputs: Record<string, string
 }
 
 /**
- * The view definitions of these runs, read from a catalog attached as
- * `database` on `connection` (a run that does not exist gets none, so naming
- * it fails as an unknown schema).
+ * The view definitions of these runs (`run<ID>`) and of `latest` when asked,
+ * read from a catalog attached as `database` on `connection`, with paths in
+ * `dataDir` (wherever the folder was when the runs were made). A run that does
+ * not exist gets none, so naming it fails as an unknown schema.
  */
-export async function storedRunsViewDefinitions(connection: DuckDBConnection, database: string, runIds: readonly number[], dataDir: string): Promise<ViewDefinition[]> {
-  if (runIds.length === 0) return [];
+export async function storedRunsViewDefinitions(
+  connection: DuckDBConnection, database: string, runIds: readonly number[], dataDir: string, options: { latest?: boolean } = {},
+): Promise<ViewDefinition[]> {
   const db = quoteIdent(database);
+  let latest: number | null = null;
+  if (options.latest) {
+    const rows = (await connection.runAndReadAll(`SELECT value::INTEGER AS run_id FROM ${db}.main.meta WHERE key = 'latest_run'`)).getRowObjectsJS() as { run_id: number }[];
+    latest = rows[0]?.run_id ?? null;
+  }
+  const wanted = [...new Set([...runIds, ...(latest === null ? [] : [latest])])];
+  if (wanted.length === 0) return [];
   const reader = await connection.runAndReadAll(
     `SELECT r.run_id, n.outputs FROM ${db}.main.runs r
        LEFT JOIN ${db}.main.run_nodes n ON n.run_id = r.run_id AND n.status IN ('done', 'reused')
-     WHERE r.run_id IN (${runIds.map(Number).join(', ')}) ORDER BY r.run_id, n.node`,
+     WHERE r.run_id IN (${wanted.map(Number).join(', ')}) ORDER BY r.run_id, n.node`,
   );
   const outputsOfRun = new Map<number, Record<string, string>>();
   for (const row of reader.getRowObjectsJS() as { run_id: number; outputs: string | null }[]) {
@@ -61,7 +69,10 @@ export async function storedRunsViewDefinitions(connection: DuckDBConnection, da
     Object.assign(outputs, JSON.parse(row.outputs ?? '{}'));
     outputsOfRun.set(row.run_id, outputs);
   }
-  return [...outputsOfRun].flatMap(([runId, outputs]) => runViewDefinitions(runId, outputs, dataDir));
+  return [
+    ...[...outputsOfRun].filter(([runId]) => runIds.includes(runId)).flatMap(([runId, outputs]) => runViewDefinitions(runId, outputs, dataDir)),
+    ...(latest !== null && outputsOfRun.has(latest) ? runViewDefinitions(latest, outputsOfRun.get(latest)!, dataDir, 'latest') : []),
+  ];
 }
 
 /** How SQL over the catalog reads a run's tables. */

@@ -114,6 +114,15 @@ export class Store {
     );
   }
 
+  /**
+   * Points the stored `latest.*` views at this data folder if it was moved
+   * since they were made (a run does this as it starts; the workbench as it
+   * starts, since its pages read `latest.*` over the catalog). A no-op otherwise.
+   */
+  async followMovedDataFolder(): Promise<void> {
+    await this.write((catalog) => catalog.transaction(() => this.refreshViewsIfMoved(catalog)), { purpose: 'pointing latest.* at the moved data folder' });
+  }
+
   /** Marks an interrupted run as running again under this process (for --resume); other abandoned runs become 'interrupted'. */
   async reopenRun(runId: number): Promise<void> {
     await this.write((catalog) =>

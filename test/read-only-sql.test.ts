@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { Workspace } from '../app/workspace.ts';
 import { Catalog, CatalogBusyError, holderPath } from '../datasets/catalog.ts';
 import { queryRows, scratchConnection } from '../datasets/parquet.ts';
 import { readOnlyQuery, ReadOnlySqlError } from '../datasets/read-only-sql.ts';
@@ -128,7 +129,7 @@ test('ordinary queries work: latest.*, run<ID>.*, durable tables, CTEs, EXPLAIN 
   assert.equal((await readOnlyQuery(store, 'SELECT * FROM range(5000)', { maxRows: 10 })).rows.length, 10);
 });
 
-test('run<ID> views are built from the run registry when SQL names them: the catalog stores only latest.*', async () => {
+test('run<ID> and latest views are built from the run registry when SQL names them (the catalog stores only latest.*), so a moved data folder reads at once', async () => {
   const { store, runIds } = await archive();
   const [first, second] = runIds as [number, number];
   const one = async (s: Store, sql: string) => (await readOnlyQuery(s, sql)).rows;
@@ -142,11 +143,18 @@ test('run<ID> views are built from the run registry when SQL names them: the cat
   assert.ok(unknown instanceof ReadOnlySqlError && /run99/.test(unknown.message), String(unknown));
   assert.ok(await readOnlyQuery(store, 'SELECT * FROM run01.files').then(() => false, () => true), 'run01 is not run 1');
 
-  // A moved data folder: the views point at the new place at once (stored ones held the old absolute paths until the next run).
+  // A moved data folder: SQL reads the new place at once (the stored views held the old absolute paths until the next run) ...
   const moved = join(dirname(store.dataDir), 'перенесено');
   renameSync(store.dataDir, moved);
   const movedStore = new Store(moved);
-  assert.deepEqual(await one(movedStore, `SELECT count(*) AS n FROM run${first}.files`), [{ n: 3 }]);
+  assert.deepEqual(await one(movedStore, `SELECT (SELECT count(*) FROM run${first}.files) AS a, (SELECT count(*) FROM latest.files) AS b, (SELECT count(*) FROM latest.errors) AS e`), [{ a: 3, b: 5, e: 1 }]);
+  // ... and the workbench, whose pages read latest.* over the catalog, points the stored views there as it starts.
+  const latestOverCatalog = () => movedStore.read(async (catalog) => (await catalog.rows<{ n: number }>('SELECT count(*)::INTEGER AS n FROM latest.files'))[0]!.n);
+  await assert.rejects(latestOverCatalog(), /No files found|IO Error/);
+  const { serve } = await import('../workbench/server/server.ts');
+  const live = await serve(await Workspace.open({ data: moved }), { port: 0, logger: false, staticDir: join(moved, 'no-web-app') });
+  await live.app.close();
+  assert.equal(await latestOverCatalog(), 5);
 
   // A catalog from before migration 6 stored run<ID> views: SQL still reads it as it is (read-only opens do not migrate) ...
   await movedStore.write(async (catalog) => {

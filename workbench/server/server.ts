@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { assertNoInstance, claimInstance, hostInUrl, portInUseMessage } from '../../app/server-instance.ts';
 import type { Workspace } from '../../app/workspace.ts';
 import { conflict } from '../../app/errors.ts';
+import { CatalogBusyError } from '../../datasets/catalog.ts';
 import { peopleOpener, type ServerContext } from './context.ts';
 import { EventHub } from './event-hub.ts';
 import { formatSchemaErrors, HttpError, installErrorHandling } from './http-errors.ts';
@@ -133,6 +134,11 @@ export async function buildServer(workspace: Workspace, options: ServerOptions =
 export async function serve(workspace: Workspace, options: ServerOptions & { port: number }): Promise<Workbench & { url: string }> {
   const dataDir = workspace.store.dataDir;
   await assertNoInstance(dataDir);
+  // The pages read latest.* over the catalog: after a move of the data folder they would read the old place.
+  // A run that holds the catalog now pointed the views here as it started.
+  if (workspace.store.exists()) await workspace.store.followMovedDataFolder().catch((error: Error) => {
+    if (!(error instanceof CatalogBusyError)) throw error;
+  });
   const workbench = await buildServer(workspace, options);
   const host = options.host ?? '127.0.0.1';
   let release = () => {};
