@@ -9,8 +9,12 @@
 // cannot read the container (e.g. a HEIC codec missing from sharp's build,
 // which exifr's own HEIC parser may still handle). GIF has no EXIF: nulls.
 import { readFile } from 'node:fs/promises';
-import exifr from 'exifr';
-import sharp from 'sharp';
+import type Exifr from 'exifr';
+import { loadSharp } from '../imaging/sharp.ts';
+
+// exifr (~80 ms to load) loads with the first photo read, like sharp: a run that reads no photo needs neither.
+let exifrLoading: Promise<typeof Exifr> | null = null;
+const loadExifr = () => (exifrLoading ??= import('exifr').then((module) => module.default as typeof Exifr));
 
 export interface ExifFacts {
   /** Capture time as written in the file, ISO 8601 without zone ('2017-10-31T20:16:18'): the local wall-clock time. */
@@ -84,7 +88,7 @@ export async function readExif(input: string | Uint8Array): Promise<ExifFacts> {
   let header: { width: number | null; height: number | null; format: string | null; exif: Uint8Array | null } | null = null;
   let headerError = '';
   try {
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const meta = await (await loadSharp())(bytes, { limitInputPixels: false }).metadata();
     const swapped = (meta.orientation ?? 1) >= 5;
     header = {
       width: (swapped ? meta.height : meta.width) ?? null,
@@ -100,7 +104,7 @@ export async function readExif(input: string | Uint8Array): Promise<ExifFacts> {
   try {
     // With a header, parse only its EXIF block; without one, let exifr try the whole file (its own HEIC parser).
     const source = header ? header.exif : bytes;
-    if (source && source.length > 0) tags = ((await exifr.parse(source, EXIFR_OPTIONS)) as Tags | undefined) ?? null;
+    if (source && source.length > 0) tags = ((await (await loadExifr()).parse(source, EXIFR_OPTIONS)) as Tags | undefined) ?? null;
   } catch (error) {
     if (header) warnings.push(`EXIF unreadable (${messageOf(error)})`);
   }

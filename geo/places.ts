@@ -12,7 +12,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import KDBush from 'kdbush';
-import { iso1A2Code } from '@rapideditor/country-coder';
 
 /** The nearest place counts only within this distance (Immich uses the same). */
 export const DEFAULT_PLACE_RADIUS_KM = 25;
@@ -43,6 +42,13 @@ interface Gazetteer {
 }
 
 let gazetteer: Gazetteer | null = null;
+
+// The boundary polygons take about 160 ms to load, so they load on the first
+// lookup that needs them, like the gazetteer, not with every command that plans a run.
+let countryCoderModule: typeof import('@rapideditor/country-coder') | null = null;
+function countryCoder(): typeof import('@rapideditor/country-coder') {
+  return (countryCoderModule ??= createRequire(import.meta.url)('@rapideditor/country-coder') as typeof import('@rapideditor/country-coder'));
+}
 /** How long the one load took, for the benchmark and the events node's metadata. */
 export const gazetteerLoad = { ms: 0, places: 0 };
 
@@ -134,7 +140,7 @@ export class PlaceNamer {
         countryLanguage: this.language,
       };
     }
-    const code = iso1A2Code([lon, lat]);
+    const code = countryCoder().iso1A2Code([lon, lat]);
     return { place: null, placeDistanceKm: null, region: null, countryCode: code, country: code ? countryName(code, this.language) : null, countryLanguage: this.language };
   }
 }

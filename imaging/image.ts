@@ -1,8 +1,9 @@
 // One decode per photo: every pixel analysis (hashes, thumbnails, faces, pets)
 // works from the RgbImage this returns, so a photo is decoded once per run.
 import { readFile } from 'node:fs/promises';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { isSrgbProfile } from './icc.ts';
+import { loadSharp } from './sharp.ts';
 
 /** Bump when decodePhoto's pixels for the same file change: it is part of every pixel analysis's cache key. */
 export const DECODE_VERSION = 'decode@2';
@@ -44,6 +45,7 @@ export async function decodePhoto(source: string | Uint8Array, options: DecodeOp
   // and a missing or unreadable file gets its own clear reason.
   const input = typeof source === 'string' ? await readPhotoFile(source) : source;
   if (input.length === 0) throw new ImageDecodeError('empty file (0 bytes)');
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false, pages: 1 }).metadata();
@@ -99,6 +101,7 @@ export async function resizeInside(image: RgbImage, maxSide: number): Promise<Rg
 
 /** The image resized by libvips (lanczos3), down or up, so that its longer side is `side`. */
 export async function resizeToFit(image: RgbImage, side: number): Promise<RgbImage> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize({ width: side, height: side, fit: 'inside' })
     .raw()

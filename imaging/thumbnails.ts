@@ -6,7 +6,7 @@
 // (app/photo-thumbnails.ts), into the same cache.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp.ts';
 import { writeFileAtomic } from '../datasets/atomic-file.ts';
 import type { RgbImage } from './image.ts';
 
@@ -60,6 +60,7 @@ export async function writeThumbnails(
     }
     const ready = resized.get(size);
     const source = ready ?? image;
+    const sharp = await loadSharp();
     let pipeline = sharp(source.data, { raw: { width: source.width, height: source.height, channels: 3 } });
     if (!ready) pipeline = pipeline.resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true });
     const webp = await pipeline.webp(WEBP_OPTIONS).toBuffer();
