@@ -1,10 +1,10 @@
 // Ultra-Light RFB-320 face detector (faceplugin fr_detect.onnx). The graph already
 // softmaxes scores and decodes anchors into normalised corner boxes, so the JS
 // here is letterbox in, threshold + IoU NMS + squaring out.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
-import { createSingleThreadSession } from './onnx-session.ts';
+import { createSingleThreadSession, float32Tensor } from './onnx-session.ts';
 import { type Affine, warpAffineBilinear } from './face-align.ts';
 
 export interface Box {
@@ -102,7 +102,7 @@ export class FaceDetector {
     const scale = Math.min(INPUT_WIDTH / region.width, INPUT_HEIGHT / region.height);
     const padX = (INPUT_WIDTH - region.width * scale) / 2;
     const padY = (INPUT_HEIGHT - region.height * scale) / 2;
-    const tensor = new ort.Tensor('float32', letterboxTensor(image, region, scale, padX, padY), [1, 3, INPUT_HEIGHT, INPUT_WIDTH]);
+    const tensor = float32Tensor(letterboxTensor(image, region, scale, padX, padY), [1, 3, INPUT_HEIGHT, INPUT_WIDTH]);
     const output = await this.session.run({ input: tensor });
     const scores = output['scores']!.data as Float32Array;
     const boxes = output['boxes']!.data as Float32Array;

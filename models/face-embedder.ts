@@ -1,10 +1,10 @@
 // ArcFace-style 512-d embedding (faceplugin fr_feature.onnx) of an aligned
 // 112x112 face. The raw output's length doubles as a quality signal.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
 import { rgbToNormalisedChw } from './face-detector.ts';
-import { createSingleThreadSession } from './onnx-session.ts';
+import { createSingleThreadSession, float32Tensor } from './onnx-session.ts';
 
 export const EMBEDDING_SIZE = 512;
 const CROP = 112;
@@ -31,7 +31,7 @@ export class FaceEmbedder {
     if (aligned.width !== CROP || aligned.height !== CROP) {
       throw new Error(`embedder needs a ${CROP}x${CROP} aligned face, got ${aligned.width}x${aligned.height}`);
     }
-    const tensor = new ort.Tensor('float32', rgbToNormalisedChw(aligned), [1, 3, CROP, CROP]);
+    const tensor = float32Tensor(rgbToNormalisedChw(aligned), [1, 3, CROP, CROP]);
     const output = await this.session.run({ input: tensor });
     const raw = Float32Array.from(output['output']!.data as Float32Array);
     const quality = l2Norm(raw);

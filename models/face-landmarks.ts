@@ -1,11 +1,11 @@
 // 68-point face landmarks (faceplugin fr_landmark.onnx), reduced to the five
 // points the ArcFace alignment needs.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../imaging/image.ts';
 import { readOnnxModel } from './registry.ts';
 import { rectToSizeAffine, warpAffineBilinear } from './face-align.ts';
 import type { Box } from './face-detector.ts';
-import { createSingleThreadSession } from './onnx-session.ts';
+import { createSingleThreadSession, float32Tensor } from './onnx-session.ts';
 
 const CROP = 64;
 
@@ -31,7 +31,7 @@ export class FaceLandmarker {
       const gray = 0.299 * crop.data[3 * i]! + 0.587 * crop.data[3 * i + 1]! + 0.114 * crop.data[3 * i + 2]!;
       input[i] = gray / 256;
     }
-    const output = await this.session.run({ input: new ort.Tensor('float32', input, [1, 1, CROP, CROP]) });
+    const output = await this.session.run({ input: float32Tensor(input, [1, 1, CROP, CROP]) });
     const raw = output['output']!.data as Float32Array;
     const points = new Float32Array(136);
     for (let i = 0; i < 68; i++) {

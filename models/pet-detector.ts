@@ -18,10 +18,10 @@
 // alone; photos without pets score at most about 0.08 on either). The kind
 // (label) is the larger of the two. One animal never comes back as a cat box
 // plus a dog box: cat and dog boxes go through one NMS.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { resizeToFit, type RgbImage } from '../imaging/image.ts';
 import { centernetPeaks, centernetScore, type CenternetHeads, type CenternetPeak } from './centernet-decode.ts';
-import { createSingleThreadSession } from './onnx-session.ts';
+import { createSingleThreadSession, float32Tensor } from './onnx-session.ts';
 import { getModel, modelVersionId, readOnnxModel } from './registry.ts';
 
 /** Bump when the boxes or scores for the same image and model would change. */
@@ -177,7 +177,7 @@ export class PetDetector {
 
   async #input(image: RgbImage): Promise<ort.Tensor> {
     const size = this.inputSize;
-    return new ort.Tensor('float32', await letterbox(image, size), [1, size, size, 3]); // NHWC, RGB, 0..255
+    return float32Tensor(await letterbox(image, size), [1, size, size, 3]); // NHWC, RGB, 0..255
   }
 
   async #run(input: ort.Tensor): Promise<CenternetHeads> {
