@@ -12,7 +12,15 @@ export const mnemoBin = join(repoRoot, 'bin', 'mnemo.js');
 /** A fresh temporary folder, removed when the test file ends. */
 export function tempDir(prefix = 'mnemo-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // A suite's own after hook (closing a server) may run after this one, so a last write can land mid-removal:
+  // retry, and never throw, since a throwing hook would skip that close and leave the process hanging.
+  after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch (error) {
+      console.warn(`could not remove ${dir}: ${(error as Error).message}`);
+    }
+  });
   return dir;
 }
 
